@@ -1,0 +1,69 @@
+/** Byte helpers shared by every layer. Pure functions over Uint8Array; no I/O. */
+import { SamizdatError } from '../errors.ts';
+
+/** Throws INVALID_ARGUMENT unless `value` is a Uint8Array (of `length`, when given). */
+export function assertBytes(name: string, value: unknown, length?: number): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new SamizdatError('INVALID_ARGUMENT', `${name} must be a Uint8Array`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new SamizdatError('INVALID_ARGUMENT', `${name} must be ${length} bytes, got ${value.length}`, {
+      detail: { expected: length, actual: value.length },
+    });
+  }
+}
+
+/** Concatenates byte arrays into a new array. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** Parses even-length hex; throws MALFORMED on anything else. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new SamizdatError('MALFORMED', 'hex string must have an even number of hex digits');
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** UTF-8 encoding of `text`. */
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+/** A big-endian unsigned 32-bit integer. */
+export function u32be(value: number): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'value must be an unsigned 32-bit integer');
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+/** A big-endian unsigned 64-bit integer. */
+export function u64be(value: bigint): Uint8Array {
+  if (value < 0n || value > 0xffffffffffffffffn) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'value must be an unsigned 64-bit integer');
+  }
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, value);
+  return out;
+}

@@ -1,0 +1,258 @@
+/**
+ * The native crypto provider, on `node:crypto` (OpenSSL 3.5 in Node 24). Own private keys stay
+ * inside `KeyObject`s; peers' raw public keys are imported through fixed DER prefixes (der.ts).
+ */
+import * as nodeCrypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { SamizdatError } from '../errors.ts';
+import { assertBytes, concatBytes } from './bytes.ts';
+import {
+  MLKEM_PKCS8_BOTH_HEADER,
+  PKCS8_PREFIX,
+  RAW_PRIVATE_LENGTH,
+  RAW_PUBLIC_LENGTH,
+  SPKI_PREFIX,
+} from './der.ts';
+import {
+  SIZES,
+  type CryptoProvider,
+  type HashAlgorithm,
+  type HkdfHash,
+  type KemEncapsulation,
+  type KeyAlgorithm,
+  type PasswordKdfParams,
+  type PrivateKey,
+} from './provider.ts';
+
+const ALGORITHMS: readonly KeyAlgorithm[] = ['x25519', 'ed25519', 'ml-kem-768'];
+
+/** A private key held as an OpenSSL KeyObject. */
+class NodePrivateKey implements PrivateKey {
+  readonly algorithm: KeyAlgorithm;
+  readonly publicKey: Uint8Array;
+  readonly keyObject: KeyObject;
+
+  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject) {
+    this.algorithm = algorithm;
+    this.keyObject = keyObject;
+    const spki = nodeCrypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
+    this.publicKey = new Uint8Array(spki.subarray(spki.length - RAW_PUBLIC_LENGTH[algorithm]));
+  }
+}
+
+function assertAlgorithm(algorithm: unknown): asserts algorithm is KeyAlgorithm {
+  if (!ALGORITHMS.includes(algorithm as KeyAlgorithm)) {
+    throw new SamizdatError('INVALID_ARGUMENT', `unknown key algorithm: ${String(algorithm)}`);
+  }
+}
+
+function ownKey(key: PrivateKey, algorithm: KeyAlgorithm): NodePrivateKey {
+  if (!(key instanceof NodePrivateKey)) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'privateKey was not created by the node provider');
+  }
+  if (key.algorithm !== algorithm) {
+    throw new SamizdatError('INVALID_ARGUMENT', `privateKey must be ${algorithm}, got ${key.algorithm}`);
+  }
+  return key;
+}
+
+/** Imports a peer's raw public key; BAD_KEY when OpenSSL refuses it. */
+function importPublicKey(algorithm: KeyAlgorithm, raw: Uint8Array): KeyObject {
+  assertBytes('publicKey', raw, RAW_PUBLIC_LENGTH[algorithm]);
+  try {
+    return nodeCrypto.createPublicKey({ key: Buffer.from(concatBytes(SPKI_PREFIX[algorithm], raw)), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new SamizdatError('BAD_KEY', `invalid ${algorithm} public key`, { cause });
+  }
+}
+
+function asBytes(buffer: Buffer | ArrayBuffer): Uint8Array {
+  return buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+}
+
+function assertKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
+  assertBytes('key', key, SIZES.aesKey);
+  assertBytes('nonce', nonce, SIZES.aesNonce);
+}
+
+/** Creates the native provider. Stateless; one per process is enough, but nothing forces that. */
+export function createNodeCryptoProvider(): CryptoProvider {
+  return {
+    name: 'node',
+
+    randomBytes(length: number): Uint8Array {
+      if (!Number.isInteger(length) || length < 0 || length > 65536) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'length must be an integer in 0..65536');
+      }
+      return asBytes(nodeCrypto.randomBytes(length));
+    },
+
+    hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
+      assertBytes('data', data);
+      if (algorithm !== 'sha256' && algorithm !== 'sha512' && algorithm !== 'sha3-256') {
+        throw new SamizdatError('INVALID_ARGUMENT', `unknown hash: ${String(algorithm)}`);
+      }
+      return asBytes(nodeCrypto.hash(algorithm, data, 'buffer'));
+    },
+
+    hmac(algorithm: HkdfHash, key: Uint8Array, data: Uint8Array): Uint8Array {
+      assertBytes('key', key);
+      assertBytes('data', data);
+      return asBytes(nodeCrypto.createHmac(algorithm, key).update(data).digest());
+    },
+
+    hkdf(algorithm: HkdfHash, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+      assertBytes('ikm', ikm);
+      assertBytes('salt', salt);
+      assertBytes('info', info);
+      const max = (algorithm === 'sha256' ? 32 : 64) * 255;
+      if (!Number.isInteger(length) || length < 1 || length > max) {
+        throw new SamizdatError('INVALID_ARGUMENT', `length must be in 1..${max}`);
+      }
+      if (info.length > 1024) throw new SamizdatError('INVALID_ARGUMENT', 'info must be at most 1024 bytes');
+      return asBytes(nodeCrypto.hkdfSync(algorithm, ikm, salt, info, length));
+    },
+
+    generateKey(algorithm: KeyAlgorithm): PrivateKey {
+      assertAlgorithm(algorithm);
+      if (algorithm === 'ml-kem-768') {
+        return this.importPrivateKey(algorithm, this.randomBytes(SIZES.mlKemPrivateSeed));
+      }
+      // Narrowed to the curve algorithms; the literal cast lets one overload accept both.
+      const { privateKey } = nodeCrypto.generateKeyPairSync(algorithm as 'x25519');
+      return new NodePrivateKey(algorithm, privateKey);
+    },
+
+    importPrivateKey(algorithm: KeyAlgorithm, raw: Uint8Array): PrivateKey {
+      assertAlgorithm(algorithm);
+      assertBytes('raw', raw, RAW_PRIVATE_LENGTH[algorithm]);
+      try {
+        const der = Buffer.from(concatBytes(PKCS8_PREFIX[algorithm], raw));
+        return new NodePrivateKey(algorithm, nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+      } catch (cause) {
+        throw new SamizdatError('BAD_KEY', `invalid ${algorithm} private key`, { cause });
+      }
+    },
+
+    exportPrivateKey(key: PrivateKey): Uint8Array {
+      const own = ownKey(key, key.algorithm);
+      const der = own.keyObject.export({ format: 'der', type: 'pkcs8' });
+      if (own.algorithm === 'ml-kem-768') {
+        const header = MLKEM_PKCS8_BOTH_HEADER;
+        const seedOnly = PKCS8_PREFIX['ml-kem-768'];
+        if (der.length >= header.length + 64 && der.subarray(0, header.length).equals(header)) {
+          return new Uint8Array(der.subarray(header.length, header.length + 64));
+        }
+        if (der.length === seedOnly.length + 64 && der.subarray(0, seedOnly.length).equals(seedOnly)) {
+          return new Uint8Array(der.subarray(seedOnly.length));
+        }
+        throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export');
+      }
+      return new Uint8Array(der.subarray(der.length - RAW_PRIVATE_LENGTH[own.algorithm]));
+    },
+
+    x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array {
+      const own = ownKey(privateKey, 'x25519');
+      const publicKey = importPublicKey('x25519', peerPublicKey);
+      try {
+        return asBytes(nodeCrypto.diffieHellman({ privateKey: own.keyObject, publicKey }));
+      } catch (cause) {
+        // OpenSSL refuses an all-zero shared secret (RFC 7748 §6.1): the peer sent a low-order point.
+        throw new SamizdatError('BAD_KEY', 'X25519 with this public key gives an all-zero secret', { cause });
+      }
+    },
+
+    sign(privateKey: PrivateKey, message: Uint8Array): Uint8Array {
+      const own = ownKey(privateKey, 'ed25519');
+      assertBytes('message', message);
+      return asBytes(nodeCrypto.sign(null, message, own.keyObject));
+    },
+
+    verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+      assertBytes('message', message);
+      if (!(publicKey instanceof Uint8Array) || publicKey.length !== SIZES.ed25519PublicKey) return false;
+      if (!(signature instanceof Uint8Array) || signature.length !== SIZES.ed25519Signature) return false;
+      let key: KeyObject;
+      try {
+        key = importPublicKey('ed25519', publicKey);
+      } catch {
+        return false;
+      }
+      try {
+        return nodeCrypto.verify(null, message, key, signature);
+      } catch {
+        return false;
+      }
+    },
+
+    mlKemEncapsulate(publicKey: Uint8Array): KemEncapsulation {
+      const key = importPublicKey('ml-kem-768', publicKey);
+      try {
+        const { sharedKey, ciphertext } = nodeCrypto.encapsulate(key);
+        return { sharedSecret: asBytes(sharedKey), ciphertext: asBytes(ciphertext) };
+      } catch (cause) {
+        throw new SamizdatError('BAD_KEY', 'ML-KEM-768 encapsulation key failed its check', { cause });
+      }
+    },
+
+    mlKemDecapsulate(privateKey: PrivateKey, ciphertext: Uint8Array): Uint8Array {
+      const own = ownKey(privateKey, 'ml-kem-768');
+      assertBytes('ciphertext', ciphertext, SIZES.mlKemCiphertext);
+      return asBytes(nodeCrypto.decapsulate(own.keyObject, ciphertext));
+    },
+
+    aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+      assertKeyAndNonce(key, nonce);
+      assertBytes('plaintext', plaintext);
+      assertBytes('aad', aad);
+      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: SIZES.aesTag });
+      cipher.setAAD(aad);
+      const body = cipher.update(plaintext);
+      const final = cipher.final();
+      return concatBytes(body, final, cipher.getAuthTag());
+    },
+
+    aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+      assertKeyAndNonce(key, nonce);
+      assertBytes('sealed', sealed);
+      assertBytes('aad', aad);
+      if (sealed.length < SIZES.aesTag) throw new SamizdatError('DECRYPT_FAILED', 'ciphertext is shorter than its tag');
+      const tagAt = sealed.length - SIZES.aesTag;
+      try {
+        const decipher = nodeCrypto.createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: SIZES.aesTag });
+        decipher.setAAD(aad);
+        decipher.setAuthTag(sealed.subarray(tagAt));
+        const body = decipher.update(sealed.subarray(0, tagAt));
+        return concatBytes(body, decipher.final());
+      } catch (cause) {
+        throw new SamizdatError('DECRYPT_FAILED', 'authenticated decryption failed', { cause });
+      }
+    },
+
+    passwordKdf(password: Uint8Array, salt: Uint8Array, params: PasswordKdfParams, length: number): Uint8Array {
+      assertBytes('password', password);
+      assertBytes('salt', salt);
+      if (salt.length < 16) throw new SamizdatError('INVALID_ARGUMENT', 'salt must be at least 16 bytes');
+      if (!Number.isInteger(length) || length < 16 || length > 64) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'length must be in 16..64');
+      }
+      return asBytes(
+        nodeCrypto.argon2Sync('argon2id', {
+          message: password,
+          nonce: salt,
+          memory: params.memoryKiB,
+          passes: params.passes,
+          parallelism: params.parallelism,
+          tagLength: length,
+        }),
+      );
+    },
+
+    constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+      assertBytes('a', a);
+      assertBytes('b', b);
+      if (a.length !== b.length) return false;
+      return nodeCrypto.timingSafeEqual(a, b);
+    },
+  };
+}
