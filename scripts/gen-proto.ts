@@ -10,14 +10,28 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outIndex = process.argv.indexOf('--out');
-const out = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1] ?? '') : path.join(root, 'src/wire/gen');
+const outArg = outIndex >= 0 ? process.argv[outIndex + 1] : undefined;
+if (outIndex >= 0 && (outArg === undefined || outArg === '' || outArg.startsWith('-'))) {
+  // buf.gen.yaml has `clean: true`: a defaulted output directory could be wiped.
+  console.error('usage: node scripts/gen-proto.ts [--out DIR]');
+  process.exit(2);
+}
+const out = outArg === undefined ? path.join(root, 'src/wire/gen') : path.resolve(outArg);
 
 let template = path.join(root, 'buf.gen.yaml');
 let scratch: string | undefined;
 if (outIndex >= 0) {
   scratch = mkdtempSync(path.join(tmpdir(), 'samizdat-gen-'));
   template = path.join(scratch, 'buf.gen.yaml');
-  const text = readFileSync(path.join(root, 'buf.gen.yaml'), 'utf8').replace('out: src/wire/gen', `out: ${out}`);
+  const original = readFileSync(path.join(root, 'buf.gen.yaml'), 'utf8');
+  // A JSON string is a valid YAML scalar, so any path (spaces, colons) survives; a function
+  // replacement keeps `$` in the path literal.
+  const text = original.replace('out: src/wire/gen', () => `out: ${JSON.stringify(out)}`);
+  if (text === original) {
+    rmSync(scratch, { recursive: true, force: true });
+    console.error('buf.gen.yaml has no "out: src/wire/gen" line to redirect');
+    process.exit(1);
+  }
   writeFileSync(template, text);
 }
 

@@ -1,0 +1,28 @@
+/** The public API of the wire layer: limits, framing, safe protobuf codecs, RPC envelope, error replies. */
+export {
+  MAX_MESSAGE_BODY_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_VARINT_PREFIX_BYTES,
+  MAX_ENCODABLE_FRAME_BYTES,
+  MAX_KIND_LENGTH,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_RETRY_AFTER_MS,
+  MAX_MESSAGE_NESTING,
+  RPC_VERSION,
+} from './limits.ts';
+export { encodeFrame, FrameDecoder, decodeFrames } from './framing.ts';
+export type { FrameOptions, StreamChunk } from './framing.ts';
+export { decodeMessage, encodeMessage } from './codec.ts';
+export type { CodecOptions } from './codec.ts';
+export { encodeRpcFrame, decodeRpcFrame } from './rpc-frame.ts';
+export { KNOWN_ERROR_CODES, PEER_ERROR_CODES, isKnownErrorCode, isPeerErrorCode } from './error-codes.ts';
+export {
+  errorReply,
+  errorReplyFromError,
+  errorFromReply,
+  encodeErrorReply,
+  decodeErrorReply,
+} from './error-reply.ts';
+export type { ErrorReplyOptions } from './error-reply.ts';
+export { RpcFrameSchema, ErrorReplySchema } from './gen/samizdat/v1/frame_pb.ts';
+export type { RpcFrame, ErrorReply } from './gen/samizdat/v1/frame_pb.ts';
