@@ -49,7 +49,9 @@ export type ErrorCode =
   /** An onion path failed; the detail names the hop. */
   | 'PATH_FAILED'
   /** An I/O operation on local storage failed. */
-  | 'STORAGE_FAILED';
+  | 'STORAGE_FAILED'
+  /** A bug: something that should not happen did. Reported in one line, never as a stack trace. */
+  | 'INTERNAL';
 
 export interface SamizdatErrorOptions {
   /** The underlying error, kept for diagnostics (never shown to a user as a stack trace). */
