@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/frame.proto.
  */
 export const file_samizdat_v1_frame: GenFile = /*@__PURE__*/
-  fileDesc("ChdzYW1pemRhdC92MS9mcmFtZS5wcm90bxILc2FtaXpkYXQudjEiNwoIUnBjRnJhbWUSDwoHdmVyc2lvbhgBIAEoDRIMCgRraW5kGAIgASgJEgwKBGJvZHkYAyABKAwiQwoKRXJyb3JSZXBseRIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYAyABKARiBnByb3RvMw");
+  fileDesc("ChdzYW1pemRhdC92MS9mcmFtZS5wcm90bxILc2FtaXpkYXQudjEiNwoIUnBjRnJhbWUSDwoHdmVyc2lvbhgBIAEoDRIMCgRraW5kGAIgASgJEgwKBGJvZHkYAyABKAwiQwoKRXJyb3JSZXBseRIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYAyABKAQiUAoMU2Vzc2lvbkZyYW1lEgoKAmlkGAEgASgEEgwKBGJvZHkYAiABKAwSJgoFZXJyb3IYAyABKAsyFy5zYW1pemRhdC52MS5FcnJvclJlcGx5YgZwcm90bzM");
 
 /**
  * Envelope of every RPC frame on a Samizdat libp2p stream. The body is one of the
@@ -70,4 +70,37 @@ export type ErrorReply = Message<"samizdat.v1.ErrorReply"> & {
  */
 export const ErrorReplySchema: GenMessage<ErrorReply> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_frame, 1);
+
+/**
+ * One frame of a multiplexed RPC session (src/wire/rpc-session.ts): many requests share one
+ * long-lived stream, each tagged with an id the caller chose; responses carry the same id and may
+ * come back in any order (a long-poll does not hold up the requests behind it).
+ *
+ * @generated from message samizdat.v1.SessionFrame
+ */
+export type SessionFrame = Message<"samizdat.v1.SessionFrame"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: bytes body = 2;
+   */
+  body: Uint8Array;
+
+  /**
+   * Set on a response instead of `body` when the request failed.
+   *
+   * @generated from field: samizdat.v1.ErrorReply error = 3;
+   */
+  error?: ErrorReply | undefined;
+};
+
+/**
+ * Describes the message samizdat.v1.SessionFrame.
+ * Use `create(SessionFrameSchema)` to create a new message.
+ */
+export const SessionFrameSchema: GenMessage<SessionFrame> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_frame, 2);
 

@@ -1,0 +1,208 @@
+/**
+ * Multiplexed RPC over one long-lived stream: the caller tags each request with an id, the
+ * server answers each with the same id in whatever order its handlers finish. One stream per peer
+ * and protocol then carries thousands of requests a second without a stream set-up per request,
+ * and a long-poll waiting for mail does not block the requests behind it.
+ *
+ * Frames are SessionFrame messages, length-prefixed and capped (framing.ts). The server bounds
+ * the requests it runs at once per session; past that it stops reading, so a fast sender is slowed
+ * by the transport's own flow control instead of growing our memory.
+ */
+import { create } from '@bufbuild/protobuf';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import { decodeMessage, encodeMessage } from './codec.ts';
+import { errorFromReply, errorReplyFromError } from './error-reply.ts';
+import { FrameDecoder, encodeFrame } from './framing.ts';
+import { SessionFrameSchema, type SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
+import { MAX_FRAME_BYTES } from './limits.ts';
+import type { RpcStream } from './stream-rpc.ts';
+
+/** Requests a server runs at once for one session; more wait in the transport's buffers. */
+export const MAX_CONCURRENT_REQUESTS_PER_SESSION = 64;
+
+/** Requests a client may have outstanding on one session before `request` refuses more. */
+export const MAX_PENDING_REQUESTS_PER_SESSION = 1024;
+
+export interface SessionOptions {
+  /** Largest frame accepted from the peer (default MAX_FRAME_BYTES). */
+  readonly maxBytes?: number;
+}
+
+/** Serializes writes to a stream, waiting for it to drain when its buffer is full. */
+class FrameWriter {
+  private readonly stream: RpcStream;
+  private readonly maxBytes: number;
+  private tail: Promise<void> = Promise.resolve();
+  private needsDrain = false;
+
+  constructor(stream: RpcStream, maxBytes: number) {
+    this.stream = stream;
+    this.maxBytes = maxBytes;
+  }
+
+  write(frame: SessionFrame): Promise<void> {
+    const bytes = encodeFrame(encodeMessage(SessionFrameSchema, frame), { maxBytes: this.maxBytes });
+    const run = async (): Promise<void> => {
+      if (this.needsDrain) {
+        await this.stream.onDrain();
+        this.needsDrain = false;
+      }
+      this.needsDrain = !this.stream.send(bytes);
+    };
+    const next = this.tail.then(run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Reads SessionFrames from a stream until it ends. */
+async function* readFrames(stream: RpcStream, maxBytes: number): AsyncGenerator<SessionFrame> {
+  const decoder = new FrameDecoder({ maxBytes });
+  for await (const chunk of stream) {
+    for (const frame of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) {
+      yield decodeMessage(SessionFrameSchema, frame, { maxBytes });
+    }
+  }
+  decoder.end();
+}
+
+interface Pending {
+  resolve(body: Uint8Array): void;
+  reject(err: SamizdatError): void;
+}
+
+/** The client end of a session. Create one per (peer, protocol) and reuse it. */
+export class RpcSession {
+  private readonly stream: RpcStream;
+  private readonly writer: FrameWriter;
+  private readonly pending = new Map<bigint, Pending>();
+  private nextId = 1n;
+  private failure: SamizdatError | undefined;
+
+  constructor(stream: RpcStream, options: SessionOptions = {}) {
+    const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
+    this.stream = stream;
+    this.writer = new FrameWriter(stream, maxBytes);
+    void this.readLoop(maxBytes);
+  }
+
+  /** True once the stream failed or was closed; make a new session then. */
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private async readLoop(maxBytes: number): Promise<void> {
+    try {
+      for await (const frame of readFrames(this.stream, maxBytes)) {
+        const waiter = this.pending.get(frame.id);
+        if (waiter === undefined) continue; // timed out earlier: drop the late answer
+        this.pending.delete(frame.id);
+        if (frame.error !== undefined) waiter.reject(errorFromReply(frame.error));
+        else waiter.resolve(frame.body);
+      }
+      this.fail(new SamizdatError('PATH_FAILED', 'the peer closed the session'));
+    } catch (cause) {
+      this.fail(isSamizdatError(cause) && cause.code !== 'INTERNAL' ? cause : new SamizdatError('PATH_FAILED', 'the session stream failed', { cause }));
+    }
+  }
+
+  private fail(err: SamizdatError): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+    this.stream.abort(err);
+  }
+
+  /** Sends one request and waits for its response (or a typed error, or the deadline). */
+  request(body: Uint8Array, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Uint8Array> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.pending.size >= MAX_PENDING_REQUESTS_PER_SESSION) {
+      return Promise.reject(new SamizdatError('RATE_LIMITED', 'too many requests outstanding on one session', { retryAfterMs: 50 }));
+    }
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SamizdatError('PATH_FAILED', `no answer within ${options.timeoutMs} ms`, { detail: { timeoutMs: options.timeoutMs } }));
+      }, options.timeoutMs);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new SamizdatError('PATH_FAILED', 'the request was cancelled', { cause: options.signal?.reason }));
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      this.pending.set(id, {
+        resolve: (b) => {
+          done();
+          resolve(b);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      this.writer.write(create(SessionFrameSchema, { id, body })).catch((cause: unknown) => {
+        this.fail(new SamizdatError('PATH_FAILED', 'cannot write to the session stream', { cause }));
+      });
+    });
+  }
+
+  /** Closes the session; outstanding requests fail with PATH_FAILED. */
+  close(): void {
+    this.fail(new SamizdatError('PATH_FAILED', 'the session was closed'));
+  }
+}
+
+/**
+ * The server end: runs `handler` for each request (at most `maxConcurrent` at once) and writes
+ * its result, or the typed error it threw, back with the request's id. Resolves when the stream
+ * ends; a malformed frame aborts the stream.
+ */
+export async function serveSession(
+  stream: RpcStream,
+  handler: (body: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>,
+  options: SessionOptions & { readonly maxConcurrent?: number; readonly signal?: AbortSignal } = {},
+): Promise<void> {
+  const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
+  const maxConcurrent = options.maxConcurrent ?? MAX_CONCURRENT_REQUESTS_PER_SESSION;
+  const writer = new FrameWriter(stream, Math.max(maxBytes, MAX_FRAME_BYTES));
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new SamizdatError('PATH_FAILED', 'the server is stopping'));
+  options.signal?.addEventListener('abort', stop, { once: true });
+  const running = new Set<Promise<void>>();
+
+  const answer = async (frame: SessionFrame): Promise<void> => {
+    let reply: SessionFrame;
+    try {
+      reply = create(SessionFrameSchema, { id: frame.id, body: await handler(frame.body, controller.signal) });
+    } catch (err) {
+      reply = create(SessionFrameSchema, { id: frame.id, error: errorReplyFromError(err) });
+    }
+    await writer.write(reply);
+  };
+
+  try {
+    for await (const frame of readFrames(stream, maxBytes)) {
+      const task = answer(frame).catch(() => undefined);
+      running.add(task);
+      void task.then(() => running.delete(task));
+      if (running.size >= maxConcurrent) await Promise.race(running);
+    }
+    await Promise.all(running);
+    await stream.close();
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    controller.abort();
+    options.signal?.removeEventListener('abort', stop);
+  }
+}
