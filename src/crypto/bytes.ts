@@ -33,8 +33,9 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Parses even-length hex; throws MALFORMED on anything else. */
+/** Parses even-length hex; throws MALFORMED on anything else (INVALID_ARGUMENT for a non-string). */
 export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string') throw new SamizdatError('INVALID_ARGUMENT', 'hex must be a string');
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new SamizdatError('MALFORMED', 'hex string must have an even number of hex digits');
   }
