@@ -14,7 +14,7 @@ import type { Libp2p } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { SamizdatError } from '../errors.ts';
-import type { PeerTarget, RpcStream, RpcTransport } from '../wire/index.ts';
+import type { PeerTarget, RpcTransport } from '../wire/index.ts';
 
 /**
  * Streams a peer may have open at once per protocol on one connection. Generous enough for a
@@ -64,7 +64,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     async handle(protocol, handler) {
       await libp2p.handle(
         protocol,
-        (stream, connection) => handler(stream as unknown as RpcStream, connection.remotePeer.toString()),
+        (stream, connection) => handler(stream, connection.remotePeer.toString()),
         { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL },
       );
     },
@@ -74,7 +74,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     async dial(target: PeerTarget, protocol, signal) {
       const addrs = target.addresses.map((a) => multiaddr(withPeerId(a, target.peerId)));
       const stream = await libp2p.dialProtocol(addrs, protocol, { signal, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL });
-      return stream as unknown as RpcStream;
+      return stream;
     },
   };
 
