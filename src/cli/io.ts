@@ -11,6 +11,8 @@ export interface CliIo {
   readonly homeDir: string;
   readonly crypto: CryptoProvider;
   readonly now: () => number;
+  /** Resolves with the signal name on the first SIGINT or SIGTERM (for long-running commands). */
+  readonly shutdownSignal: () => Promise<string>;
 }
 
 /** Options that every command accepts, before or after the subcommand. */

@@ -41,6 +41,16 @@ export function processIo(): CliIo {
     homeDir: os.homedir(),
     crypto: createNodeCryptoProvider(),
     now: () => Date.now(),
+    shutdownSignal: () =>
+      new Promise((resolve) => {
+        const on = (signal: string): void => {
+          process.off('SIGINT', on);
+          process.off('SIGTERM', on);
+          resolve(signal);
+        };
+        process.on('SIGINT', on);
+        process.on('SIGTERM', on);
+      }),
   };
 }
 

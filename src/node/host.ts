@@ -23,6 +23,13 @@ import type { PeerTarget, RpcTransport } from '../wire/index.ts';
  */
 export const MAX_STREAMS_PER_PROTOCOL = 256;
 
+/**
+ * New inbound connections accepted per second from one IP address. libp2p's default of 5 is
+ * too few where many peers share an address: a devnet on 127.0.0.1, a NAT in front of many phones,
+ * a campus. Per-connection rate limits in the services bound what each connection can do.
+ */
+export const MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND = 100;
+
 export interface HostOptions {
   /** 32-byte Ed25519 seed of the host's identity; the peer ID derives from it. */
   readonly identitySeed: Uint8Array;
@@ -56,6 +63,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { identify: identify(), ping: ping() },
+    connectionManager: { inboundConnectionThreshold: MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND },
   });
   const peerId = libp2p.peerId.toString();
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/directory.proto.
  */
 export const file_samizdat_v1_directory: GenFile = /*@__PURE__*/
-  fileDesc("ChtzYW1pemRhdC92MS9kaXJlY3RvcnkucHJvdG8SC3NhbWl6ZGF0LnYxIo4BChJOb2RlRGVzY3JpcHRvckJvZHkSDwoHbm9kZV9pZBgBIAEoDBIRCglhZGRyZXNzZXMYAiADKAkSFAoMb25pb25feDI1NTE5GAMgASgMEhQKDG9uaW9uX21sX2tlbRgEIAEoDBIPCgd2ZXJzaW9uGAUgASgJEhcKD3B1Ymxpc2hlZF9hdF9tcxgGIAEoBCI3ChRTaWduZWROb2RlRGVzY3JpcHRvchIMCgRib2R5GAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCKCAQoIVm90ZUJvZHkSFAoMYXV0aG9yaXR5X2lkGAEgASgMEhYKDnZhbGlkX2FmdGVyX21zGAIgASgEEhYKDnZhbGlkX3VudGlsX21zGAMgASgEEjAKBW5vZGVzGAQgAygLMiEuc2FtaXpkYXQudjEuU2lnbmVkTm9kZURlc2NyaXB0b3IiLQoKU2lnbmVkVm90ZRIMCgRib2R5GAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCKWAQoNQ29uc2Vuc3VzQm9keRIPCgduZXR3b3JrGAEgASgJEhYKDnZhbGlkX2FmdGVyX21zGAIgASgEEhYKDnZhbGlkX3VudGlsX21zGAMgASgEEhIKCnN3YXJtX3NpemUYBCABKA0SMAoFbm9kZXMYBSADKAsyIS5zYW1pemRhdC52MS5TaWduZWROb2RlRGVzY3JpcHRvciI9ChJBdXRob3JpdHlTaWduYXR1cmUSFAoMYXV0aG9yaXR5X2lkGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCJWChFDb25zZW5zdXNEb2N1bWVudBIMCgRib2R5GAEgASgMEjMKCnNpZ25hdHVyZXMYAiADKAsyHy5zYW1pemRhdC52MS5BdXRob3JpdHlTaWduYXR1cmUiLAoQQ29uc2Vuc3VzUmVxdWVzdBIYChBpZl9uZXdlcl90aGFuX21zGAEgASgEYgZwcm90bzM");
+  fileDesc("ChtzYW1pemRhdC92MS9kaXJlY3RvcnkucHJvdG8SC3NhbWl6ZGF0LnYxIo4BChJOb2RlRGVzY3JpcHRvckJvZHkSDwoHbm9kZV9pZBgBIAEoDBIRCglhZGRyZXNzZXMYAiADKAkSFAoMb25pb25feDI1NTE5GAMgASgMEhQKDG9uaW9uX21sX2tlbRgEIAEoDBIPCgd2ZXJzaW9uGAUgASgJEhcKD3B1Ymxpc2hlZF9hdF9tcxgGIAEoBCI3ChRTaWduZWROb2RlRGVzY3JpcHRvchIMCgRib2R5GAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCKCAQoIVm90ZUJvZHkSFAoMYXV0aG9yaXR5X2lkGAEgASgMEhYKDnZhbGlkX2FmdGVyX21zGAIgASgEEhYKDnZhbGlkX3VudGlsX21zGAMgASgEEjAKBW5vZGVzGAQgAygLMiEuc2FtaXpkYXQudjEuU2lnbmVkTm9kZURlc2NyaXB0b3IiLQoKU2lnbmVkVm90ZRIMCgRib2R5GAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCKWAQoNQ29uc2Vuc3VzQm9keRIPCgduZXR3b3JrGAEgASgJEhYKDnZhbGlkX2FmdGVyX21zGAIgASgEEhYKDnZhbGlkX3VudGlsX21zGAMgASgEEhIKCnN3YXJtX3NpemUYBCABKA0SMAoFbm9kZXMYBSADKAsyIS5zYW1pemRhdC52MS5TaWduZWROb2RlRGVzY3JpcHRvciI9ChJBdXRob3JpdHlTaWduYXR1cmUSFAoMYXV0aG9yaXR5X2lkGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCJWChFDb25zZW5zdXNEb2N1bWVudBIMCgRib2R5GAEgASgMEjMKCnNpZ25hdHVyZXMYAiADKAsyHy5zYW1pemRhdC52MS5BdXRob3JpdHlTaWduYXR1cmUiLAoQQ29uc2Vuc3VzUmVxdWVzdBIYChBpZl9uZXdlcl90aGFuX21zGAEgASgEIiEKClB1Ymxpc2hBY2sSEwoLa25vd25fbm9kZXMYASABKA0idQoSQ29uc2Vuc3VzU2lnbmF0dXJlEhYKDnZhbGlkX2FmdGVyX21zGAEgASgEEhMKC2JvZHlfZGlnZXN0GAIgASgMEjIKCXNpZ25hdHVyZRgDIAEoCzIfLnNhbWl6ZGF0LnYxLkF1dGhvcml0eVNpZ25hdHVyZSIyCglWb3RlUmVwbHkSJQoEdm90ZRgBIAEoCzIXLnNhbWl6ZGF0LnYxLlNpZ25lZFZvdGUiRAoOU2lnbmF0dXJlUmVwbHkSMgoJc2lnbmF0dXJlGAEgASgLMh8uc2FtaXpkYXQudjEuQ29uc2Vuc3VzU2lnbmF0dXJlIugBCg5EaXJlY3RvcnlSZXBseRIPCgVlcnJvchgBIAEoDEgAEiwKCXB1Ymxpc2hlZBgCIAEoCzIXLnNhbWl6ZGF0LnYxLlB1Ymxpc2hBY2tIABImCgR2b3RlGAMgASgLMhYuc2FtaXpkYXQudjEuVm90ZVJlcGx5SAASMAoJc2lnbmF0dXJlGAQgASgLMhsuc2FtaXpkYXQudjEuU2lnbmF0dXJlUmVwbHlIABIzCgljb25zZW5zdXMYBSABKAsyHi5zYW1pemRhdC52MS5Db25zZW5zdXNEb2N1bWVudEgAQggKBnJlc3VsdGIGcHJvdG8z");
 
 /**
  * What a service node says about itself (src/directory). Signed by the node's Ed25519 key,
@@ -259,4 +259,146 @@ export type ConsensusRequest = Message<"samizdat.v1.ConsensusRequest"> & {
  */
 export const ConsensusRequestSchema: GenMessage<ConsensusRequest> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_directory, 7);
+
+/**
+ * Reply to a descriptor on /samizdat/dir/publish/1.0.0.
+ *
+ * @generated from message samizdat.v1.PublishAck
+ */
+export type PublishAck = Message<"samizdat.v1.PublishAck"> & {
+  /**
+   * How many nodes the authority currently knows (informational only).
+   *
+   * @generated from field: uint32 known_nodes = 1;
+   */
+  knownNodes: number;
+};
+
+/**
+ * Describes the message samizdat.v1.PublishAck.
+ * Use `create(PublishAckSchema)` to create a new message.
+ */
+export const PublishAckSchema: GenMessage<PublishAck> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_directory, 8);
+
+/**
+ * One authority's signature on a consensus body, sent on /samizdat/dir/signature/1.0.0.
+ * `body_digest` is SHA-256 of the ConsensusBody bytes, so authorities can tell whether they
+ * computed the same body before checking the signature (which is over the body itself).
+ *
+ * @generated from message samizdat.v1.ConsensusSignature
+ */
+export type ConsensusSignature = Message<"samizdat.v1.ConsensusSignature"> & {
+  /**
+   * @generated from field: uint64 valid_after_ms = 1;
+   */
+  validAfterMs: bigint;
+
+  /**
+   * @generated from field: bytes body_digest = 2;
+   */
+  bodyDigest: Uint8Array;
+
+  /**
+   * @generated from field: samizdat.v1.AuthoritySignature signature = 3;
+   */
+  signature?: AuthoritySignature | undefined;
+};
+
+/**
+ * Describes the message samizdat.v1.ConsensusSignature.
+ * Use `create(ConsensusSignatureSchema)` to create a new message.
+ */
+export const ConsensusSignatureSchema: GenMessage<ConsensusSignature> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_directory, 9);
+
+/**
+ * Reply to a vote: the responder's own vote for the same period, when it has one.
+ *
+ * @generated from message samizdat.v1.VoteReply
+ */
+export type VoteReply = Message<"samizdat.v1.VoteReply"> & {
+  /**
+   * @generated from field: samizdat.v1.SignedVote vote = 1;
+   */
+  vote?: SignedVote | undefined;
+};
+
+/**
+ * Describes the message samizdat.v1.VoteReply.
+ * Use `create(VoteReplySchema)` to create a new message.
+ */
+export const VoteReplySchema: GenMessage<VoteReply> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_directory, 10);
+
+/**
+ * Reply to a consensus signature: the responder's own signature for the same period, when it
+ * has one.
+ *
+ * @generated from message samizdat.v1.SignatureReply
+ */
+export type SignatureReply = Message<"samizdat.v1.SignatureReply"> & {
+  /**
+   * @generated from field: samizdat.v1.ConsensusSignature signature = 1;
+   */
+  signature?: ConsensusSignature | undefined;
+};
+
+/**
+ * Describes the message samizdat.v1.SignatureReply.
+ * Use `create(SignatureReplySchema)` to create a new message.
+ */
+export const SignatureReplySchema: GenMessage<SignatureReply> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_directory, 11);
+
+/**
+ * Every reply on a /samizdat/dir/* protocol.
+ *
+ * @generated from message samizdat.v1.DirectoryReply
+ */
+export type DirectoryReply = Message<"samizdat.v1.DirectoryReply"> & {
+  /**
+   * @generated from oneof samizdat.v1.DirectoryReply.result
+   */
+  result: {
+    /**
+     * A serialized samizdat.v1.ErrorReply (frame.proto), read with decodeErrorReply.
+     *
+     * @generated from field: bytes error = 1;
+     */
+    value: Uint8Array;
+    case: "error";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.PublishAck published = 2;
+     */
+    value: PublishAck;
+    case: "published";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.VoteReply vote = 3;
+     */
+    value: VoteReply;
+    case: "vote";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.SignatureReply signature = 4;
+     */
+    value: SignatureReply;
+    case: "signature";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.ConsensusDocument consensus = 5;
+     */
+    value: ConsensusDocument;
+    case: "consensus";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message samizdat.v1.DirectoryReply.
+ * Use `create(DirectoryReplySchema)` to create a new message.
+ */
+export const DirectoryReplySchema: GenMessage<DirectoryReply> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_directory, 12);
 

@@ -14,15 +14,17 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/mailbox.proto.
  */
 export const file_samizdat_v1_mailbox: GenFile = /*@__PURE__*/
-  fileDesc("ChlzYW1pemRhdC92MS9tYWlsYm94LnByb3RvEgtzYW1pemRhdC52MSJDCglPd25lckF1dGgSFAoMdGltZXN0YW1wX21zGAEgASgEEg0KBW5vbmNlGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJ2CgxTdG9yZVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDAoEYm9keRgDIAEoDBIOCgZ0dGxfbXMYBCABKAQSJAoEYXV0aBgFIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCI6Cg1TdG9yZVJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAwSFQoNZXhwaXJlc19hdF9tcxgCIAEoBCKKAQoPUmV0cmlldmVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNEg8KB3dhaXRfbXMYBSABKA0SJAoEYXV0aBgGIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCJQCg1TdG9yZWRNZXNzYWdlEgoKAmlkGAEgASgMEgwKBGJvZHkYAiABKAwSFQoNZXhwaXJlc19hdF9tcxgDIAEoBBIOCgZjdXJzb3IYBCABKAQiTgoQUmV0cmlldmVSZXNwb25zZRIsCghtZXNzYWdlcxgBIAMoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlZE1lc3NhZ2USDAoEbW9yZRgCIAEoCCJmCg1EZWxldGVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDBIkCgRhdXRoGAQgASgLMhYuc2FtaXpkYXQudjEuT3duZXJBdXRoIiEKDkRlbGV0ZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKA0iPgoKV3JvbmdTd2FybRIwCgVzd2FybRgBIAMoCzIhLnNhbWl6ZGF0LnYxLlNpZ25lZE5vZGVEZXNjcmlwdG9yIqcBCg5NYWlsYm94UmVxdWVzdBIqCgVzdG9yZRgBIAEoCzIZLnNhbWl6ZGF0LnYxLlN0b3JlUmVxdWVzdEgAEjAKCHJldHJpZXZlGAIgASgLMhwuc2FtaXpkYXQudjEuUmV0cmlldmVSZXF1ZXN0SAASLAoGZGVsZXRlGAMgASgLMhouc2FtaXpkYXQudjEuRGVsZXRlUmVxdWVzdEgAQgkKB3JlcXVlc3QihgIKD01haWxib3hSZXNwb25zZRIrCgVzdG9yZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlUmVzcG9uc2VIABIxCghyZXRyaWV2ZRgCIAEoCzIdLnNhbWl6ZGF0LnYxLlJldHJpZXZlUmVzcG9uc2VIABItCgZkZWxldGUYAyABKAsyGy5zYW1pemRhdC52MS5EZWxldGVSZXNwb25zZUgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAEi4KC3dyb25nX3N3YXJtGAUgASgLMhcuc2FtaXpkYXQudjEuV3JvbmdTd2FybUgAQgoKCHJlc3BvbnNlImIKC1JlcGxpY2FJdGVtEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgoKAmlkGAMgASgMEgwKBGJvZHkYBCABKAwSFQoNZXhwaXJlc19hdF9tcxgFIAEoBCI2CgtSZXBsaWNhUHVzaBInCgVpdGVtcxgBIAMoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FJdGVtIk8KClN5bmNEaWdlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDgoGZGlnZXN0GAMgASgMEg0KBWNvdW50GAQgASgNIjcKC1N5bmNTdW1tYXJ5EigKB2VudHJpZXMYASADKAsyFy5zYW1pemRhdC52MS5TeW5jRGlnZXN0IjoKB1N5bmNJZHMSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSCwoDaWRzGAMgAygMIjcKDlN5bmNEaWZmZXJlbmNlEiUKB2VudHJpZXMYASADKAsyFC5zYW1pemRhdC52MS5TeW5jSWRzIjUKDEZldGNoUmVxdWVzdBIlCgdlbnRyaWVzGAEgAygLMhQuc2FtaXpkYXQudjEuU3luY0lkcyKeAQoOUmVwbGljYVJlcXVlc3QSKAoEcHVzaBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FQdXNoSAASKwoHc3VtbWFyeRgCIAEoCzIYLnNhbWl6ZGF0LnYxLlN5bmNTdW1tYXJ5SAASKgoFZmV0Y2gYAyABKAsyGS5zYW1pemRhdC52MS5GZXRjaFJlcXVlc3RIAEIJCgdyZXF1ZXN0IrkBCg9SZXBsaWNhUmVzcG9uc2USEgoIYWNjZXB0ZWQYASABKA1IABIxCgpkaWZmZXJlbmNlGAIgASgLMhsuc2FtaXpkYXQudjEuU3luY0RpZmZlcmVuY2VIABIpCgVpdGVtcxgDIAEoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FQdXNoSAASKAoFZXJyb3IYBCABKAsyFy5zYW1pemRhdC52MS5FcnJvclJlcGx5SABCCgoIcmVzcG9uc2ViBnByb3RvMw", [file_samizdat_v1_directory, file_samizdat_v1_frame]);
+  fileDesc("ChlzYW1pemRhdC92MS9tYWlsYm94LnByb3RvEgtzYW1pemRhdC52MSJDCglPd25lckF1dGgSFAoMdGltZXN0YW1wX21zGAEgASgEEg0KBW5vbmNlGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJ2CgxTdG9yZVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDAoEYm9keRgDIAEoDBIOCgZ0dGxfbXMYBCABKAQSJAoEYXV0aBgFIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCJMCg1TdG9yZVJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAwSFQoNZXhwaXJlc19hdF9tcxgCIAEoBBIQCghyZXBsaWNhcxgDIAEoDSKKAQoPUmV0cmlldmVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNEg8KB3dhaXRfbXMYBSABKA0SJAoEYXV0aBgGIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCJQCg1TdG9yZWRNZXNzYWdlEgoKAmlkGAEgASgMEgwKBGJvZHkYAiABKAwSFQoNZXhwaXJlc19hdF9tcxgDIAEoBBIOCgZjdXJzb3IYBCABKAQiTgoQUmV0cmlldmVSZXNwb25zZRIsCghtZXNzYWdlcxgBIAMoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlZE1lc3NhZ2USDAoEbW9yZRgCIAEoCCJmCg1EZWxldGVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDBIkCgRhdXRoGAQgASgLMhYuc2FtaXpkYXQudjEuT3duZXJBdXRoIiEKDkRlbGV0ZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKA0iPgoKV3JvbmdTd2FybRIwCgVzd2FybRgBIAMoCzIhLnNhbWl6ZGF0LnYxLlNpZ25lZE5vZGVEZXNjcmlwdG9yIqcBCg5NYWlsYm94UmVxdWVzdBIqCgVzdG9yZRgBIAEoCzIZLnNhbWl6ZGF0LnYxLlN0b3JlUmVxdWVzdEgAEjAKCHJldHJpZXZlGAIgASgLMhwuc2FtaXpkYXQudjEuUmV0cmlldmVSZXF1ZXN0SAASLAoGZGVsZXRlGAMgASgLMhouc2FtaXpkYXQudjEuRGVsZXRlUmVxdWVzdEgAQgkKB3JlcXVlc3QihgIKD01haWxib3hSZXNwb25zZRIrCgVzdG9yZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlUmVzcG9uc2VIABIxCghyZXRyaWV2ZRgCIAEoCzIdLnNhbWl6ZGF0LnYxLlJldHJpZXZlUmVzcG9uc2VIABItCgZkZWxldGUYAyABKAsyGy5zYW1pemRhdC52MS5EZWxldGVSZXNwb25zZUgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAEi4KC3dyb25nX3N3YXJtGAUgASgLMhcuc2FtaXpkYXQudjEuV3JvbmdTd2FybUgAQgoKCHJlc3BvbnNlImIKC1JlcGxpY2FJdGVtEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgoKAmlkGAMgASgMEgwKBGJvZHkYBCABKAwSFQoNZXhwaXJlc19hdF9tcxgFIAEoBCI2CgtSZXBsaWNhUHVzaBInCgVpdGVtcxgBIAMoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FJdGVtImIKClN5bmNEaWdlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDgoGZGlnZXN0GAMgASgMEg0KBWNvdW50GAQgASgNEhEKCWlkc19hZnRlchgFIAEoDCIqCgxBY2NvdW50UmFuZ2USDQoFc3RhcnQYASABKAwSCwoDZW5kGAIgASgMImEKC1N5bmNTdW1tYXJ5EigKB2VudHJpZXMYASADKAsyFy5zYW1pemRhdC52MS5TeW5jRGlnZXN0EigKBXJhbmdlGAIgASgLMhkuc2FtaXpkYXQudjEuQWNjb3VudFJhbmdlIkgKB1N5bmNJZHMSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSCwoDaWRzGAMgAygMEgwKBG1vcmUYBCABKAgiSgoOU3luY0RpZmZlcmVuY2USJQoHZW50cmllcxgBIAMoCzIULnNhbWl6ZGF0LnYxLlN5bmNJZHMSEQoJdHJ1bmNhdGVkGAIgASgIIjUKDEZldGNoUmVxdWVzdBIlCgdlbnRyaWVzGAEgAygLMhQuc2FtaXpkYXQudjEuU3luY0lkcyJACg1SZXBsaWNhRGVsZXRlEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDCLMAQoOUmVwbGljYVJlcXVlc3QSKAoEcHVzaBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FQdXNoSAASKwoHc3VtbWFyeRgCIAEoCzIYLnNhbWl6ZGF0LnYxLlN5bmNTdW1tYXJ5SAASKgoFZmV0Y2gYAyABKAsyGS5zYW1pemRhdC52MS5GZXRjaFJlcXVlc3RIABIsCgZkZWxldGUYBCABKAsyGi5zYW1pemRhdC52MS5SZXBsaWNhRGVsZXRlSABCCQoHcmVxdWVzdCK5AQoPUmVwbGljYVJlc3BvbnNlEhIKCGFjY2VwdGVkGAEgASgNSAASMQoKZGlmZmVyZW5jZRgCIAEoCzIbLnNhbWl6ZGF0LnYxLlN5bmNEaWZmZXJlbmNlSAASKQoFaXRlbXMYAyABKAsyGC5zYW1pemRhdC52MS5SZXBsaWNhUHVzaEgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAQgoKCHJlc3BvbnNlYgZwcm90bzM", [file_samizdat_v1_directory, file_samizdat_v1_frame]);
 
 /**
  * Proof that the account owner sent a request (reads, deletes, owner writes). `signature` is
  * Ed25519 by the account key over
  *   "samizdat/v1/mailbox-auth" || method || 0x00 || namespace || 0x00 || account(32)
  *   || timestamp_ms (u64 BE) || nonce(16) || request_digest(32)
- * where request_digest is SHA-256 of the request's other fields (see src/node/mailbox-auth.ts).
- * The timestamp must be within ±60 s of the node's clock; a nonce is accepted once.
+ * where request_digest is SHA-256 of a canonical encoding of the request's other fields
+ * (store: ttl_ms, body; retrieve: after, limit, wait_ms; delete: the sorted ids), defined in
+ * src/identity/request-auth.ts. The timestamp must be within ±60 s of the node's clock; a nonce is
+ * accepted once.
  *
  * @generated from message samizdat.v1.OwnerAuth
  */
@@ -107,6 +109,14 @@ export type StoreResponse = Message<"samizdat.v1.StoreResponse"> & {
    * @generated from field: uint64 expires_at_ms = 2;
    */
   expiresAtMs: bigint;
+
+  /**
+   * How many swarm members (this node included) acknowledged holding the message before the node
+   * answered. Members that did not answer in time get it later through anti-entropy.
+   *
+   * @generated from field: uint32 replicas = 3;
+   */
+  replicas: number;
 };
 
 /**
@@ -323,6 +333,11 @@ export const MailboxRequestSchema: GenMessage<MailboxRequest> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_mailbox, 9);
 
 /**
+ * Errors about the request itself (bad signature, clock skew, size, namespace...) come back
+ * in-band as `error`, so the answer is self-contained when it travels back over an onion path;
+ * errors of the session (rate limit, a frame that is not a MailboxRequest at all) come back as
+ * the SessionFrame's error.
+ *
  * @generated from message samizdat.v1.MailboxResponse
  */
 export type MailboxResponse = Message<"samizdat.v1.MailboxResponse"> & {
@@ -451,6 +466,14 @@ export type SyncDigest = Message<"samizdat.v1.SyncDigest"> & {
    * @generated from field: uint32 count = 4;
    */
   count: number;
+
+  /**
+   * Continuation of a paged answer: when set, the peer returns its IDs greater than this one
+   * (ascending byte order) even if the digests match.
+   *
+   * @generated from field: bytes ids_after = 5;
+   */
+  idsAfter: Uint8Array;
 };
 
 /**
@@ -461,6 +484,30 @@ export const SyncDigestSchema: GenMessage<SyncDigest> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_mailbox, 13);
 
 /**
+ * A range of account IDs, start inclusive, end exclusive; an empty end means "to the last".
+ *
+ * @generated from message samizdat.v1.AccountRange
+ */
+export type AccountRange = Message<"samizdat.v1.AccountRange"> & {
+  /**
+   * @generated from field: bytes start = 1;
+   */
+  start: Uint8Array;
+
+  /**
+   * @generated from field: bytes end = 2;
+   */
+  end: Uint8Array;
+};
+
+/**
+ * Describes the message samizdat.v1.AccountRange.
+ * Use `create(AccountRangeSchema)` to create a new message.
+ */
+export const AccountRangeSchema: GenMessage<AccountRange> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_mailbox, 14);
+
+/**
  * @generated from message samizdat.v1.SyncSummary
  */
 export type SyncSummary = Message<"samizdat.v1.SyncSummary"> & {
@@ -468,6 +515,14 @@ export type SyncSummary = Message<"samizdat.v1.SyncSummary"> & {
    * @generated from field: repeated samizdat.v1.SyncDigest entries = 1;
    */
   entries: SyncDigest[];
+
+  /**
+   * When set, `entries` lists every pair the caller holds (and believes both should hold) with an
+   * account in the range, so the peer also reports its pairs in the range that are not listed.
+   *
+   * @generated from field: samizdat.v1.AccountRange range = 2;
+   */
+  range?: AccountRange | undefined;
 };
 
 /**
@@ -475,7 +530,7 @@ export type SyncSummary = Message<"samizdat.v1.SyncSummary"> & {
  * Use `create(SyncSummarySchema)` to create a new message.
  */
 export const SyncSummarySchema: GenMessage<SyncSummary> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 14);
+  messageDesc(file_samizdat_v1_mailbox, 15);
 
 /**
  * Anti-entropy, step 2: for each differing (account, namespace), the IDs the peer holds; the
@@ -495,9 +550,18 @@ export type SyncIds = Message<"samizdat.v1.SyncIds"> & {
   namespace: string;
 
   /**
+   * Ascending byte order.
+   *
    * @generated from field: repeated bytes ids = 3;
    */
   ids: Uint8Array[];
+
+  /**
+   * True when the peer holds more IDs after the last one listed (ask again with ids_after).
+   *
+   * @generated from field: bool more = 4;
+   */
+  more: boolean;
 };
 
 /**
@@ -505,7 +569,7 @@ export type SyncIds = Message<"samizdat.v1.SyncIds"> & {
  * Use `create(SyncIdsSchema)` to create a new message.
  */
 export const SyncIdsSchema: GenMessage<SyncIds> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 15);
+  messageDesc(file_samizdat_v1_mailbox, 16);
 
 /**
  * @generated from message samizdat.v1.SyncDifference
@@ -515,6 +579,14 @@ export type SyncDifference = Message<"samizdat.v1.SyncDifference"> & {
    * @generated from field: repeated samizdat.v1.SyncIds entries = 1;
    */
   entries: SyncIds[];
+
+  /**
+   * True when the answer ran out of room before it listed every pair of the summary's range that
+   * the caller did not list; the caller asks again after fetching what it got.
+   *
+   * @generated from field: bool truncated = 2;
+   */
+  truncated: boolean;
 };
 
 /**
@@ -522,7 +594,7 @@ export type SyncDifference = Message<"samizdat.v1.SyncDifference"> & {
  * Use `create(SyncDifferenceSchema)` to create a new message.
  */
 export const SyncDifferenceSchema: GenMessage<SyncDifference> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 16);
+  messageDesc(file_samizdat_v1_mailbox, 17);
 
 /**
  * @generated from message samizdat.v1.FetchRequest
@@ -539,7 +611,36 @@ export type FetchRequest = Message<"samizdat.v1.FetchRequest"> & {
  * Use `create(FetchRequestSchema)` to create a new message.
  */
 export const FetchRequestSchema: GenMessage<FetchRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 17);
+  messageDesc(file_samizdat_v1_mailbox, 18);
+
+/**
+ * The owner deleted these messages at one member; the others delete them too.
+ *
+ * @generated from message samizdat.v1.ReplicaDelete
+ */
+export type ReplicaDelete = Message<"samizdat.v1.ReplicaDelete"> & {
+  /**
+   * @generated from field: bytes account = 1;
+   */
+  account: Uint8Array;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * @generated from field: repeated bytes ids = 3;
+   */
+  ids: Uint8Array[];
+};
+
+/**
+ * Describes the message samizdat.v1.ReplicaDelete.
+ * Use `create(ReplicaDeleteSchema)` to create a new message.
+ */
+export const ReplicaDeleteSchema: GenMessage<ReplicaDelete> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_mailbox, 19);
 
 /**
  * @generated from message samizdat.v1.ReplicaRequest
@@ -566,6 +667,12 @@ export type ReplicaRequest = Message<"samizdat.v1.ReplicaRequest"> & {
      */
     value: FetchRequest;
     case: "fetch";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.ReplicaDelete delete = 4;
+     */
+    value: ReplicaDelete;
+    case: "delete";
   } | { case: undefined; value?: undefined };
 };
 
@@ -574,7 +681,7 @@ export type ReplicaRequest = Message<"samizdat.v1.ReplicaRequest"> & {
  * Use `create(ReplicaRequestSchema)` to create a new message.
  */
 export const ReplicaRequestSchema: GenMessage<ReplicaRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 18);
+  messageDesc(file_samizdat_v1_mailbox, 20);
 
 /**
  * @generated from message samizdat.v1.ReplicaResponse
@@ -585,7 +692,7 @@ export type ReplicaResponse = Message<"samizdat.v1.ReplicaResponse"> & {
    */
   response: {
     /**
-     * Acknowledges a push.
+     * Acknowledges a push (items now held) or a delete (items removed).
      *
      * @generated from field: uint32 accepted = 1;
      */
@@ -617,5 +724,5 @@ export type ReplicaResponse = Message<"samizdat.v1.ReplicaResponse"> & {
  * Use `create(ReplicaResponseSchema)` to create a new message.
  */
 export const ReplicaResponseSchema: GenMessage<ReplicaResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 19);
+  messageDesc(file_samizdat_v1_mailbox, 21);
 

@@ -1,0 +1,39 @@
+/** `samizdat node run`: one service node in the foreground. */
+import { SamizdatError } from '../../errors.ts';
+import { createJsonLogger } from '../../node/logger.ts';
+import { startServiceNode } from '../../node/service-node.ts';
+import type { CommandSpec } from '../command.ts';
+import { printJson } from '../io.ts';
+import { networkFileOf } from '../network-option.ts';
+
+/** Default listen address of a node: all IPv4 interfaces, TCP port 4100. */
+export const DEFAULT_NODE_LISTEN = '/ip4/0.0.0.0/tcp/4100';
+
+export const nodeRun: CommandSpec = {
+  path: ['node', 'run'],
+  summary: 'run a service node: stores ciphertext for its swarms and serves the consensus',
+  options: {
+    dir: { type: 'string', value: 'DIR', description: 'data directory (key, mailbox database, cached consensus)' },
+    listen: { type: 'string', value: 'MULTIADDR', description: `listen address (default ${DEFAULT_NODE_LISTEN}); IP literals only` },
+    metrics: { type: 'string', value: 'IP:PORT', description: 'serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9464)' },
+    'sync-interval': { type: 'string', value: 'MS', description: 'anti-entropy interval with swarm peers (default 10000)' },
+  },
+  positionals: { min: 0, max: 0 },
+  details: ['The node key is DIR/identity.key (made on first start). Logs go to standard error as JSON lines.'],
+  async run(ctx) {
+    const dir = typeof ctx.options.dir === 'string' ? ctx.options.dir : 'node';
+    const listen = typeof ctx.options.listen === 'string' ? ctx.options.listen : DEFAULT_NODE_LISTEN;
+    const logger = createJsonLogger({ write: ctx.io.stderr, now: ctx.io.now, component: 'node' });
+    const shutdown = ctx.io.shutdownSignal();
+    const metrics = typeof ctx.options.metrics === 'string' ? { metrics: ctx.options.metrics } : {};
+    const syncText = ctx.options['sync-interval'];
+    if (typeof syncText === 'string' && !/^\d{3,9}$/.test(syncText)) throw new SamizdatError('USAGE', '--sync-interval wants milliseconds (at least 100)');
+    const sync = typeof syncText === 'string' ? { antiEntropyIntervalMs: Number(syncText) } : {};
+    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync });
+    if (ctx.global.json) printJson(ctx.io, { event: 'ready', peerId: node.peerId, addresses: node.addresses });
+    else ctx.io.stdout(`node ${node.peerId} of network "${node.network.name}" listening on ${node.addresses.join(' ')}\n`);
+    await shutdown;
+    await node.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,254 @@
+/**
+ * The client side of the mailbox protocol (`/samizdat/mailbox/1.0.0`) in direct mode: one
+ * multiplexed RpcSession per node, owner requests signed with the account's identity key
+ * (src/identity/request-auth.ts). Every failure is a SamizdatError: the node's typed errors as it
+ * sent them (detail.remote = true), WRONG_SWARM with detail.swarm = [{ peerId, addresses }] taken
+ * from the descriptors the node returned (each checked against its own signature; the caller
+ * should still prefer the swarm it computes from its verified consensus), PATH_FAILED when the node
+ * cannot be reached or does not answer in time.
+ */
+import { create, toBinary } from '@bufbuild/protobuf';
+import type { CryptoProvider, PrivateKey } from '../crypto/index.ts';
+import { verifyNodeDescriptor } from '../directory/index.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import {
+  deleteRequestDigest,
+  retrieveRequestDigest,
+  signOwnerAuth,
+  storeRequestDigest,
+} from '../identity/request-auth.ts';
+import type { OwnerAuthMethod } from '../identity/request-auth.ts';
+import { MAX_MESSAGE_BODY_BYTES, RpcSession, decodeMessage, encodeMessage, errorFromReply } from '../wire/index.ts';
+import type { PeerTarget, RpcTransport } from '../wire/index.ts';
+import { SignedNodeDescriptorSchema } from '../wire/gen/samizdat/v1/directory_pb.ts';
+import {
+  DeleteRequestSchema,
+  MailboxRequestSchema,
+  MailboxResponseSchema,
+  OwnerAuthSchema,
+  RetrieveRequestSchema,
+  StoreRequestSchema,
+} from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+import type { MailboxRequest, MailboxResponse, OwnerAuth, WrongSwarm } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+
+export const MAILBOX_PROTOCOL = '/samizdat/mailbox/1.0.0';
+
+/** Deadline of a store or delete (covers the node's wait for replica acknowledgements). */
+export const MAILBOX_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Extra time a long-poll is given over its wait before the client gives up on the node. */
+const WAIT_GRACE_MS = 5_000;
+
+/** Longest wait a node grants (mirrors the node's MAX_RETRIEVE_WAIT_MS). */
+const MAX_WAIT_MS = 30_000;
+
+/** Longest dial before a request fails with PATH_FAILED. */
+const DIAL_TIMEOUT_MS = 5_000;
+
+export type MailboxNamespace = 'inbox' | 'bundle' | 'config';
+
+export interface MailboxClientOptions {
+  readonly transport: RpcTransport;
+  readonly crypto: CryptoProvider;
+  /** Clock for owner signatures (ms since the epoch). */
+  readonly now: () => number;
+}
+
+export interface StoreOptions {
+  /** The recipient's account (32-byte Ed25519 public key). */
+  readonly account: Uint8Array;
+  readonly namespace: MailboxNamespace;
+  readonly body: Uint8Array;
+  readonly ttlMs: number;
+  /** The account's identity key; required for bundle and config. */
+  readonly identityKey?: PrivateKey;
+}
+
+export interface StoreResult {
+  readonly id: Uint8Array;
+  readonly expiresAtMs: number;
+  /** Swarm members (the node included) that held the message when the node answered. */
+  readonly replicas: number;
+}
+
+export interface RetrieveOptions {
+  readonly account: Uint8Array;
+  readonly namespace: MailboxNamespace;
+  /** The last cursor seen (0n or absent: from the start). */
+  readonly after?: bigint;
+  readonly limit?: number;
+  /** Long-poll: how long the node may hold the request when nothing is new (capped at 30 s). */
+  readonly waitMs?: number;
+  /** The account's identity key; required except for reading a bundle. */
+  readonly identityKey?: PrivateKey;
+  readonly signal?: AbortSignal;
+}
+
+export interface RetrievedMessage {
+  readonly id: Uint8Array;
+  readonly body: Uint8Array;
+  readonly expiresAtMs: number;
+  readonly cursor: bigint;
+}
+
+export interface RetrieveResult {
+  readonly messages: readonly RetrievedMessage[];
+  readonly more: boolean;
+}
+
+export interface DeleteOptions {
+  readonly account: Uint8Array;
+  readonly namespace: MailboxNamespace;
+  readonly ids: readonly Uint8Array[];
+  readonly identityKey: PrivateKey;
+}
+
+export interface MailboxClient {
+  store(target: PeerTarget, options: StoreOptions): Promise<StoreResult>;
+  retrieve(target: PeerTarget, options: RetrieveOptions): Promise<RetrieveResult>;
+  delete(target: PeerTarget, options: DeleteOptions): Promise<number>;
+  /** Closes every session; outstanding requests fail with PATH_FAILED. */
+  close(): void;
+}
+
+function checkNamespace(namespace: unknown): asserts namespace is MailboxNamespace {
+  if (namespace !== 'inbox' && namespace !== 'bundle' && namespace !== 'config') {
+    throw new SamizdatError('INVALID_ARGUMENT', 'namespace must be inbox, bundle or config');
+  }
+}
+
+function checkAccount(account: unknown): asserts account is Uint8Array {
+  if (!(account instanceof Uint8Array) || account.length !== 32) throw new SamizdatError('INVALID_ARGUMENT', 'account must be 32 bytes');
+}
+
+/** WRONG_SWARM carrying the members whose descriptors verify. */
+function wrongSwarmError(crypto: CryptoProvider, now: number, answer: WrongSwarm): SamizdatError {
+  const swarm: { peerId: string; addresses: readonly string[] }[] = [];
+  for (const descriptor of answer.swarm) {
+    try {
+      const parsed = verifyNodeDescriptor(crypto, toBinary(SignedNodeDescriptorSchema, descriptor), { now });
+      swarm.push({ peerId: parsed.peerId, addresses: parsed.addresses });
+    } catch {
+      // A descriptor that does not verify is not a place to send mail.
+    }
+  }
+  return new SamizdatError('WRONG_SWARM', 'this node does not serve the account', { detail: { remote: true, swarm } });
+}
+
+export function createMailboxClient(options: MailboxClientOptions): MailboxClient {
+  const { transport, crypto, now } = options;
+  const sessions = new Map<string, Promise<RpcSession>>();
+  let closed = false;
+
+  const session = async (target: PeerTarget): Promise<RpcSession> => {
+    if (closed) throw new SamizdatError('PATH_FAILED', 'the mailbox client is closed');
+    const existing = sessions.get(target.peerId);
+    if (existing !== undefined) {
+      const s = await existing.catch(() => undefined);
+      if (s !== undefined && !s.closed) return s;
+      if (sessions.get(target.peerId) === existing) sessions.delete(target.peerId);
+    }
+    const opening = transport
+      .dial(target, MAILBOX_PROTOCOL, AbortSignal.timeout(DIAL_TIMEOUT_MS))
+      .then((stream) => new RpcSession(stream))
+      .catch((cause: unknown) => {
+        throw new SamizdatError('PATH_FAILED', `cannot reach ${target.peerId}`, { cause, detail: { peerId: target.peerId } });
+      });
+    sessions.set(target.peerId, opening);
+    opening.catch(() => {
+      if (sessions.get(target.peerId) === opening) sessions.delete(target.peerId);
+    });
+    return opening;
+  };
+
+  const call = async (target: PeerTarget, request: MailboxRequest, timeoutMs: number, signal?: AbortSignal): Promise<MailboxResponse> => {
+    const s = await session(target);
+    const bytes = await s.request(encodeMessage(MailboxRequestSchema, request), signal === undefined ? { timeoutMs } : { timeoutMs, signal });
+    let response: MailboxResponse;
+    try {
+      response = decodeMessage(MailboxResponseSchema, bytes);
+    } catch (cause) {
+      throw new SamizdatError('MALFORMED', 'the node sent an unreadable mailbox response', { cause, detail: { remote: true } });
+    }
+    if (response.response.case === 'error') throw errorFromReply(response.response.value);
+    if (response.response.case === 'wrongSwarm') throw wrongSwarmError(crypto, now(), response.response.value);
+    return response;
+  };
+
+  const auth = (method: OwnerAuthMethod, namespace: MailboxNamespace, account: Uint8Array, requestDigest: Uint8Array, key: PrivateKey): OwnerAuth => {
+    const proof = signOwnerAuth(crypto, key, { method, namespace, account, requestDigest, timestampMs: now() });
+    return create(OwnerAuthSchema, { timestampMs: proof.timestampMs, nonce: proof.nonce, signature: proof.signature });
+  };
+
+  const unexpected = (): SamizdatError => new SamizdatError('MALFORMED', 'the node answered with the wrong kind of response', { detail: { remote: true } });
+
+  return {
+    async store(target, o) {
+      checkAccount(o.account);
+      checkNamespace(o.namespace);
+      if (!(o.body instanceof Uint8Array) || o.body.length === 0) throw new SamizdatError('INVALID_ARGUMENT', 'body must be a non-empty Uint8Array');
+      if (o.body.length > MAX_MESSAGE_BODY_BYTES) {
+        throw new SamizdatError('TOO_LARGE', `body of ${o.body.length} bytes exceeds the limit of ${MAX_MESSAGE_BODY_BYTES}`, { detail: { limit: MAX_MESSAGE_BODY_BYTES } });
+      }
+      if (!Number.isSafeInteger(o.ttlMs) || o.ttlMs <= 0) throw new SamizdatError('INVALID_ARGUMENT', 'ttlMs must be a positive integer');
+      const ttlMs = BigInt(o.ttlMs);
+      let ownerAuth: OwnerAuth | undefined;
+      if (o.namespace !== 'inbox') {
+        if (o.identityKey === undefined) throw new SamizdatError('INVALID_ARGUMENT', `storing to ${o.namespace} needs the account's identity key`);
+        ownerAuth = auth('store', o.namespace, o.account, storeRequestDigest(crypto, o.body, ttlMs), o.identityKey);
+      }
+      const value = create(StoreRequestSchema, { account: o.account, namespace: o.namespace, body: o.body, ttlMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS);
+      if (response.response.case !== 'store') throw unexpected();
+      const r = response.response.value;
+      return { id: r.messageId, expiresAtMs: Number(r.expiresAtMs), replicas: r.replicas };
+    },
+
+    async retrieve(target, o) {
+      checkAccount(o.account);
+      checkNamespace(o.namespace);
+      const after = o.after ?? 0n;
+      const limit = o.limit ?? 0;
+      const waitMs = Math.min(o.waitMs ?? 0, MAX_WAIT_MS);
+      if (typeof after !== 'bigint' || after < 0n) throw new SamizdatError('INVALID_ARGUMENT', 'after must be a non-negative bigint');
+      if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a non-negative integer');
+      if (!Number.isSafeInteger(waitMs) || waitMs < 0) throw new SamizdatError('INVALID_ARGUMENT', 'waitMs must be a non-negative integer');
+      let ownerAuth: OwnerAuth | undefined;
+      if (o.namespace !== 'bundle') {
+        if (o.identityKey === undefined) throw new SamizdatError('INVALID_ARGUMENT', `reading ${o.namespace} needs the account's identity key`);
+        ownerAuth = auth('retrieve', o.namespace, o.account, retrieveRequestDigest(crypto, after, limit, waitMs), o.identityKey);
+      }
+      const value = create(RetrieveRequestSchema, { account: o.account, namespace: o.namespace, after, limit, waitMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'retrieve', value } }), MAILBOX_REQUEST_TIMEOUT_MS + waitMs + WAIT_GRACE_MS, o.signal);
+      if (response.response.case !== 'retrieve') throw unexpected();
+      const r = response.response.value;
+      return {
+        messages: r.messages.map((m) => ({ id: m.id, body: m.body, expiresAtMs: Number(m.expiresAtMs), cursor: m.cursor })),
+        more: r.more,
+      };
+    },
+
+    async delete(target, o) {
+      checkAccount(o.account);
+      checkNamespace(o.namespace);
+      const list: unknown = o.ids;
+      if (!Array.isArray(list) || o.ids.some((id) => !(id instanceof Uint8Array))) throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
+      const ownerAuth = auth('delete', o.namespace, o.account, deleteRequestDigest(crypto, o.ids), o.identityKey);
+      const value = create(DeleteRequestSchema, { account: o.account, namespace: o.namespace, ids: [...o.ids], auth: ownerAuth });
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'delete', value } }), MAILBOX_REQUEST_TIMEOUT_MS);
+      if (response.response.case !== 'delete') throw unexpected();
+      return response.response.value.deleted;
+    },
+
+    close() {
+      closed = true;
+      for (const entry of sessions.values()) entry.then((s) => s.close()).catch(() => undefined);
+      sessions.clear();
+    },
+  };
+}
+
+/** True when `err` says the node does not serve the account (retry at one of detail.swarm). */
+export function isWrongSwarm(err: unknown): err is SamizdatError {
+  return isSamizdatError(err, 'WRONG_SWARM');
+}

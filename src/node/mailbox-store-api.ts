@@ -1,0 +1,180 @@
+/**
+ * The contract of the mailbox store: types, limits and the message ID. The implementation is in
+ * mailbox-store.ts, which re-exports all of this; import from there.
+ */
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { MAX_MESSAGE_BODY_BYTES } from '../wire/limits.ts';
+
+export type Namespace = 'inbox' | 'bundle' | 'config';
+export const NAMESPACES: readonly Namespace[] = ['inbox', 'bundle', 'config'];
+
+/** How a namespace is stored (an integer column). Never renumber. */
+export const NAMESPACE_CODES: Readonly<Record<Namespace, number>> = { inbox: 0, bundle: 1, config: 2 };
+
+export interface MailboxLimits {
+  /** Largest body stored. */
+  maxBodyBytes: number;
+  /** Longest time-to-live a put may ask for. */
+  maxTtlMs: number;
+  /** Most items one account's inbox holds. */
+  maxInboxMessages: number;
+  /** Most body bytes one account's inbox holds. */
+  maxInboxBytes: number;
+  /** Most items one account's config namespace holds (its bytes are bounded by this x maxBodyBytes). */
+  maxConfigMessages: number;
+}
+
+export const DEFAULT_MAILBOX_LIMITS: Readonly<MailboxLimits> = {
+  /** 64 KiB, the wire layer's message body limit (DESIGN.md §4, issue 3). */
+  maxBodyBytes: MAX_MESSAGE_BODY_BYTES,
+  /** 14 days (DESIGN.md §4): long enough for a phone that is off for a holiday or a blackout. */
+  maxTtlMs: 14 * 24 * 60 * 60 * 1000,
+  /**
+   * 10,000 messages per inbox. Anyone may deposit into an inbox, so without a cap one sender could
+   * make every node of a swarm store without bound. 10,000 is about 700 messages a day over the
+   * full 14-day TTL for someone who is offline, far above a normal user, while bounding the
+   * work of one mailbox for list, digest and anti-entropy (10,000 IDs = 320 KB).
+   */
+  maxInboxMessages: 10_000,
+  /**
+   * 64 MiB per inbox: the binding cap for large messages (10,000 x 64 KiB would be 640 MiB). With
+   * k = 5 and about 2,500 accounts per node (2,000 nodes, 1M accounts) a node's worst case is
+   * bounded by accounts x 64 MiB; operators size disks for the typical case and the rate limits
+   * of the RPC layer slow any flood long before the cap.
+   */
+  maxInboxBytes: 64 * 1024 * 1024,
+  /** 256 items: the owner's own settings and sync records; 16 MiB at most with 64 KiB bodies. */
+  maxConfigMessages: 256,
+};
+
+/** Most items one `list` returns, whatever the caller asks (a retrieve is also cut to one frame). */
+export const MAX_LIST_LIMIT = 256;
+
+/**
+ * How far past now + maxTtlMs a replica's expiry may lie: swarm peers' clocks differ. Twice the
+ * ±60 s owner-auth window, so a peer whose clock is ahead by up to two minutes still replicates.
+ */
+export const REPLICA_CLOCK_SKEW_MS = 120_000;
+
+/** Longest single-use nonce accepted (owner auth uses 16 bytes). */
+export const MAX_NONCE_BYTES = 64;
+
+/** Account IDs are Ed25519 public keys; message IDs are SHA-256 outputs. */
+export const ACCOUNT_BYTES = 32;
+export const ID_BYTES = 32;
+
+/** Expired rows deleted per transaction by sweepExpired, so a sweep never holds the lock for long. */
+export const SWEEP_BATCH = 1_000;
+
+export interface StoredItem {
+  readonly id: Uint8Array;
+  readonly body: Uint8Array;
+  readonly expiresAtMs: number;
+  readonly cursor: bigint;
+}
+
+export interface ReplicaInput {
+  readonly account: Uint8Array;
+  readonly namespace: Namespace;
+  readonly id: Uint8Array;
+  readonly body: Uint8Array;
+  readonly expiresAtMs: number;
+}
+
+export interface PutResult {
+  readonly id: Uint8Array;
+  readonly expiresAtMs: number;
+  readonly cursor: bigint;
+  readonly inserted: boolean;
+}
+
+export interface ListOptions {
+  /** Stop before an item would take the bodies past this many bytes (at least one item is returned). */
+  readonly maxBytes?: number;
+}
+
+export interface MailboxStore {
+  /**
+   * Stores `body`; id = SHA-256("samizdat/v1/message-id" || namespace || 0x00 || account || body).
+   * A duplicate is not inserted again (inserted = false, same id, same cursor); its expiry is
+   * raised to the later of the two, so re-sending refreshes a TTL. 'bundle' keeps exactly one item:
+   * a put replaces the previous one (and its expiry is made later than the replaced one's, so
+   * replicas converge on it; see putReplica). Errors: INVALID_ARGUMENT for a bad account, namespace,
+   * empty body, or a ttl that is not an integer in 1..maxTtlMs; TOO_LARGE for a body over
+   * maxBodyBytes; TOO_LARGE with detail { reason: 'inbox-full' } (or 'config-full') when the
+   * mailbox has reached its message or byte cap (after dropping its expired items): a full inbox
+   * is a size limit of the recipient's mailbox, not a rate limit of the sender, and the RPC layer
+   * turns that reason into a clear message. Existing items are never touched by a refused put.
+   */
+  put(account: Uint8Array, namespace: Namespace, body: Uint8Array, ttlMs: number): PutResult;
+  /**
+   * Stores an item received from a swarm peer; true when it was new. MALFORMED when the id does not
+   * match the content, a field is malformed, or the expiry lies beyond now + maxTtlMs (+ clock skew
+   * allowance); TOO_LARGE for a body over the limit. Ignored (false): expired items, duplicates
+   * (the later expiry is kept), and items for a full inbox/config. 'bundle': the item with the later
+   * expiry wins (ties: the larger id), whatever the arrival order, so every member converges.
+   */
+  putReplica(item: ReplicaInput): boolean;
+  /** Items with cursor > after, oldest first, at most min(limit, MAX_LIST_LIMIT), skipping expired ones. */
+  list(account: Uint8Array, namespace: Namespace, after: bigint, limit: number, options?: ListOptions): { items: StoredItem[]; more: boolean };
+  /** Deletes by id; returns how many existed. */
+  delete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): number;
+  /** Deletes expired items (and expired nonces); returns how many items. */
+  sweepExpired(): number;
+  /** Current usage of one mailbox (expired items count until swept). */
+  usage(account: Uint8Array, namespace: Namespace): { messages: number; bytes: number };
+  /** Totals over every mailbox, for metrics. */
+  totals(): { mailboxes: number; messages: number; bytes: number };
+  /**
+   * Every (account, namespace) held, with its set digest and count, for anti-entropy. The digest is
+   * the XOR of SHA-256(id) over the mailbox's ids (32 zero bytes for an empty set): a set digest,
+   * independent of insertion order, updated in O(1) per change. XOR set hashes are not collision
+   * resistant against someone who picks the set (with ~256 chosen items, linear algebra finds two
+   * sets with the same XOR), but the sets compared here are the same mailbox on honest swarm
+   * peers; a sender who grinds messages can at worst make their own messages replicate unevenly,
+   * which they could achieve by not sending them. The count is compared alongside.
+   */
+  digests(): Iterable<{ account: Uint8Array; namespace: Namespace; digest: Uint8Array; count: number }>;
+  digestOf(account: Uint8Array, namespace: Namespace): { digest: Uint8Array; count: number };
+  /** The mailbox's ids, sorted by bytes (expired but unswept ones included, as in the digest). */
+  ids(account: Uint8Array, namespace: Namespace): Uint8Array[];
+  /** Full items for replication (including account/namespace); unknown and expired ids are skipped. */
+  get(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): ReplicaInput[];
+  accounts(): Uint8Array[];
+  /** Removes every item of an account (after handing it off); returns how many. */
+  dropAccount(account: Uint8Array): number;
+  /**
+   * Single-use nonces for owner auth: false if (account, nonce) was seen before. Entries expire at
+   * expiresAtMs and are swept by sweepExpired. Persisted in the same database, so a restart does
+   * not reopen a replay window.
+   */
+  rememberNonce(account: Uint8Array, nonce: Uint8Array, expiresAtMs: number): boolean;
+  close(): void;
+}
+
+export interface MailboxStoreOptions {
+  /** A file path, or ':memory:' for tests. */
+  readonly path: string;
+  readonly crypto: CryptoProvider;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly limits?: Partial<MailboxLimits>;
+}
+
+const MESSAGE_ID_LABEL = new TextEncoder().encode('samizdat/v1/message-id');
+const NAMESPACE_BYTES: Readonly<Record<Namespace, Uint8Array>> = {
+  inbox: new TextEncoder().encode('inbox'),
+  bundle: new TextEncoder().encode('bundle'),
+  config: new TextEncoder().encode('config'),
+};
+
+/** The message ID of the store contract (see MailboxStore.put). */
+export function messageId(crypto: CryptoProvider, namespace: Namespace, account: Uint8Array, body: Uint8Array): Uint8Array {
+  const ns = NAMESPACE_BYTES[namespace];
+  const input = new Uint8Array(MESSAGE_ID_LABEL.length + ns.length + 1 + account.length + body.length);
+  input.set(MESSAGE_ID_LABEL, 0);
+  input.set(ns, MESSAGE_ID_LABEL.length);
+  input.set(account, MESSAGE_ID_LABEL.length + ns.length + 1);
+  input.set(body, MESSAGE_ID_LABEL.length + ns.length + 1 + account.length);
+  return crypto.hash('sha256', input);
+}

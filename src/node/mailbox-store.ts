@@ -1,0 +1,519 @@
+/**
+ * The service node's mailbox storage, on node:sqlite in WAL mode (schema and durability notes in
+ * mailbox-store-schema.ts). Items are kept by (account, namespace) with an expiry. The store holds
+ * only what a node must: the account, the namespace, the message ID and the ciphertext body. It
+ * has no column for, and never receives, anything about a sender.
+ *
+ * Every write is one SQLite transaction that also updates the per-mailbox count, byte total and
+ * set digest, so the three can never disagree with the rows after a crash. Prepared statements are
+ * made once at open and reused: `put` is on the node's hot path.
+ */
+import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import { toHex } from '../crypto/bytes.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { SamizdatError } from '../errors.ts';
+import {
+  ACCOUNT_BYTES,
+  DEFAULT_MAILBOX_LIMITS,
+  ID_BYTES,
+  MAX_LIST_LIMIT,
+  MAX_NONCE_BYTES,
+  NAMESPACES,
+  NAMESPACE_CODES,
+  REPLICA_CLOCK_SKEW_MS,
+  SWEEP_BATCH,
+  messageId,
+  type MailboxLimits,
+  type MailboxStore,
+  type MailboxStoreOptions,
+  type Namespace,
+  type ReplicaInput,
+  type StoredItem,
+} from './mailbox-store-api.ts';
+import { errorText, openDatabase } from './mailbox-store-schema.ts';
+
+export {
+  DEFAULT_MAILBOX_LIMITS,
+  MAX_LIST_LIMIT,
+  MAX_NONCE_BYTES,
+  NAMESPACES,
+  REPLICA_CLOCK_SKEW_MS,
+  messageId,
+} from './mailbox-store-api.ts';
+export type {
+  ListOptions,
+  MailboxLimits,
+  MailboxStore,
+  MailboxStoreOptions,
+  Namespace,
+  PutResult,
+  ReplicaInput,
+  StoredItem,
+} from './mailbox-store-api.ts';
+
+type Row = Record<string, SQLOutputValue>;
+
+function int(row: Row, column: string): number {
+  const v = row[column];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  throw new SamizdatError('STORAGE_FAILED', `column ${column} is not an integer`);
+}
+
+function blob(row: Row, column: string): Uint8Array {
+  const v = row[column];
+  if (v instanceof Uint8Array) return v;
+  throw new SamizdatError('STORAGE_FAILED', `column ${column} is not a blob`);
+}
+
+function fail(code: 'INVALID_ARGUMENT' | 'MALFORMED', message: string): never {
+  throw new SamizdatError(code, message);
+}
+
+function checkAccount(account: unknown, code: 'INVALID_ARGUMENT' | 'MALFORMED' = 'INVALID_ARGUMENT'): asserts account is Uint8Array {
+  if (!(account instanceof Uint8Array) || account.length !== ACCOUNT_BYTES) fail(code, `account must be ${ACCOUNT_BYTES} bytes`);
+}
+
+function nsCode(namespace: unknown, code: 'INVALID_ARGUMENT' | 'MALFORMED' = 'INVALID_ARGUMENT'): number {
+  if (typeof namespace !== 'string' || !Object.hasOwn(NAMESPACE_CODES, namespace)) {
+    fail(code, `unknown namespace ${JSON.stringify(String(namespace)).slice(0, 40)} (expected inbox, bundle or config)`);
+  }
+  return NAMESPACE_CODES[namespace as Namespace];
+}
+
+function codeNs(code: number): Namespace {
+  const found = NAMESPACES.find((n) => NAMESPACE_CODES[n] === code);
+  if (found === undefined) throw new SamizdatError('STORAGE_FAILED', `unknown namespace code ${code} in the database`);
+  return found;
+}
+
+function resolveLimits(partial: Partial<MailboxLimits> | undefined): MailboxLimits {
+  const limits = { ...DEFAULT_MAILBOX_LIMITS, ...partial };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new SamizdatError('INVALID_ARGUMENT', `limits.${name} must be a positive integer`);
+    }
+  }
+  return limits;
+}
+
+function checkBody(body: unknown, maxBytes: number, code: 'INVALID_ARGUMENT' | 'MALFORMED'): asserts body is Uint8Array {
+  if (!(body instanceof Uint8Array) || body.length === 0) fail(code, 'body must be a non-empty Uint8Array');
+  if (body.length > maxBytes) {
+    throw new SamizdatError('TOO_LARGE', `body of ${body.length} bytes exceeds the limit of ${maxBytes}`, {
+      detail: { limit: maxBytes, actual: body.length },
+    });
+  }
+}
+
+function checkIds(ids: unknown): asserts ids is readonly Uint8Array[] {
+  if (!Array.isArray(ids) || !ids.every((id) => id instanceof Uint8Array)) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
+  }
+}
+
+/** Per-mailbox aggregate, as kept in the `mailbox` table. */
+interface Aggregate {
+  count: number;
+  bytes: number;
+  digest: Uint8Array;
+}
+
+const emptyAggregate = (): Aggregate => ({ count: 0, bytes: 0, digest: new Uint8Array(32) });
+
+function xorInto(target: Uint8Array, value: Uint8Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = (target[i] ?? 0) ^ (value[i] ?? 0);
+}
+
+/** Opens (creating or migrating) the store. STORAGE_FAILED when the file cannot be used. */
+export function openMailboxStore(options: MailboxStoreOptions): MailboxStore {
+  const { crypto } = options;
+  if (typeof options.path !== 'string' || options.path.length === 0) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'path must be a file path or ":memory:"');
+  }
+  if (typeof options.now !== 'function') throw new SamizdatError('INVALID_ARGUMENT', 'now must be a function');
+  const limits = resolveLimits(options.limits);
+  const db = openDatabase(options.path);
+  try {
+    return createStore(db, crypto, options.now, limits);
+  } catch (cause) {
+    db.close();
+    if (cause instanceof SamizdatError) throw cause;
+    throw new SamizdatError('STORAGE_FAILED', `mailbox database has an unexpected schema: ${errorText(cause)}`, { cause });
+  }
+}
+
+function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number, limits: MailboxLimits): MailboxStore {
+  const prepare = (sql: string): StatementSync => db.prepare(sql);
+  const q = {
+    begin: prepare('BEGIN IMMEDIATE'),
+    commit: prepare('COMMIT'),
+    rollback: prepare('ROLLBACK'),
+    byId: prepare('SELECT cursor, account, ns, expires_at FROM message WHERE id = ?'),
+    extend: prepare('UPDATE message SET expires_at = ? WHERE id = ? AND expires_at < ?'),
+    insert: prepare('INSERT INTO message (account, ns, id, body, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    deleteById: prepare('DELETE FROM message WHERE id = ?'),
+    deleteOne: prepare('DELETE FROM message WHERE id = ? AND account = ? AND ns = ? RETURNING length(body) AS size'),
+    mailboxItems: prepare('SELECT id, expires_at, length(body) AS size FROM message WHERE account = ? AND ns = ?'),
+    mailboxExpired: prepare('SELECT id, length(body) AS size FROM message WHERE account = ? AND ns = ? AND expires_at <= ?'),
+    expiredBatch: prepare('SELECT account, ns, id, length(body) AS size FROM message WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    list: prepare(
+      'SELECT cursor, id, body, expires_at FROM message WHERE account = ? AND ns = ? AND cursor > ? AND expires_at > ? ORDER BY cursor LIMIT ?',
+    ),
+    ids: prepare('SELECT id FROM message WHERE account = ? AND ns = ? ORDER BY id'),
+    getOne: prepare('SELECT body, expires_at FROM message WHERE id = ? AND account = ? AND ns = ? AND expires_at > ?'),
+    aggGet: prepare('SELECT count, bytes, digest FROM mailbox WHERE account = ? AND ns = ?'),
+    aggPut: prepare('INSERT OR REPLACE INTO mailbox (account, ns, count, bytes, digest) VALUES (?, ?, ?, ?, ?)'),
+    aggDelete: prepare('DELETE FROM mailbox WHERE account = ? AND ns = ?'),
+    digests: prepare('SELECT account, ns, digest, count FROM mailbox ORDER BY account, ns'),
+    totals: prepare('SELECT count(*) AS mailboxes, coalesce(sum(count), 0) AS messages, coalesce(sum(bytes), 0) AS bytes FROM mailbox'),
+    accounts: prepare('SELECT DISTINCT account FROM mailbox ORDER BY account'),
+    dropMessages: prepare('DELETE FROM message WHERE account = ?'),
+    dropMailboxes: prepare('DELETE FROM mailbox WHERE account = ?'),
+    nonceInsert: prepare('INSERT INTO nonce (account, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    nonceSweep: prepare('DELETE FROM nonce WHERE expires_at <= ?'),
+  };
+  let closed = false;
+
+  const clock = (): number => {
+    const t = now();
+    if (typeof t !== 'number' || !Number.isFinite(t)) throw new SamizdatError('INTERNAL', 'the clock returned a non-number');
+    return Math.floor(t);
+  };
+
+  /** Runs `fn`, turning any non-Samizdat failure (SQLite I/O, a closed database) into STORAGE_FAILED. */
+  const guard = <T>(fn: () => T): T => {
+    if (closed) throw new SamizdatError('STORAGE_FAILED', 'the mailbox store is closed');
+    try {
+      return fn();
+    } catch (cause) {
+      if (cause instanceof SamizdatError) throw cause;
+      throw new SamizdatError('STORAGE_FAILED', `mailbox storage failed: ${errorText(cause)}`, { cause });
+    }
+  };
+
+  /** Runs `fn` in one write transaction (all or nothing). */
+  const transaction = <T>(fn: () => T): T =>
+    guard(() => {
+      q.begin.run();
+      try {
+        const result = fn();
+        q.commit.run();
+        return result;
+      } catch (err) {
+        if (db.isTransaction) q.rollback.run();
+        throw err;
+      }
+    });
+
+  const loadAggregate = (account: Uint8Array, ns: number): Aggregate => {
+    const row = q.aggGet.get(account, ns);
+    if (row === undefined) return emptyAggregate();
+    return { count: int(row, 'count'), bytes: int(row, 'bytes'), digest: blob(row, 'digest').slice() };
+  };
+
+  const saveAggregate = (account: Uint8Array, ns: number, agg: Aggregate): void => {
+    if (agg.count === 0) q.aggDelete.run(account, ns);
+    else q.aggPut.run(account, ns, agg.count, agg.bytes, agg.digest);
+  };
+
+  /** Adds (sign 1) or removes (sign -1) one item in `agg`. XOR is its own inverse. */
+  const account1 = (agg: Aggregate, id: Uint8Array, size: number, sign: 1 | -1): void => {
+    agg.count += sign;
+    agg.bytes += sign * size;
+    xorInto(agg.digest, crypto.hash('sha256', id));
+  };
+
+  /** Message and byte caps of a namespace ('bundle' replaces instead). */
+  const capsOf = (namespace: Namespace): { messages: number; bytes: number } =>
+    namespace === 'inbox'
+      ? { messages: limits.maxInboxMessages, bytes: limits.maxInboxBytes }
+      : { messages: limits.maxConfigMessages, bytes: limits.maxConfigMessages * limits.maxBodyBytes };
+
+  /** True when one more item of `size` fits; first drops the mailbox's expired items if needed. */
+  const makeRoom = (account: Uint8Array, ns: number, namespace: Namespace, agg: Aggregate, size: number, t: number): boolean => {
+    const caps = capsOf(namespace);
+    const fits = (): boolean => agg.count + 1 <= caps.messages && agg.bytes + size <= caps.bytes;
+    if (fits()) return true;
+    for (const row of q.mailboxExpired.all(account, ns, t)) {
+      const id = blob(row, 'id');
+      q.deleteById.run(id);
+      account1(agg, id, int(row, 'size'), -1);
+    }
+    return fits();
+  };
+
+  /** Removes every item of a 'bundle' mailbox; returns the latest expiry among them (or -Infinity). */
+  const clearBundle = (account: Uint8Array, ns: number): number => {
+    let latest = -Infinity;
+    for (const row of q.mailboxItems.all(account, ns)) {
+      latest = Math.max(latest, int(row, 'expires_at'));
+      q.deleteById.run(blob(row, 'id'));
+    }
+    return latest;
+  };
+
+  /** For a known id: raises its expiry to `expiresAtMs` if later; returns the stored row's facts. */
+  const touchExisting = (id: Uint8Array, expiresAtMs: number): { cursor: bigint; expiresAtMs: number } | undefined => {
+    const row = q.byId.get(id);
+    if (row === undefined) return undefined;
+    const stored = int(row, 'expires_at');
+    if (expiresAtMs > stored) q.extend.run(expiresAtMs, id, expiresAtMs);
+    return { cursor: BigInt(int(row, 'cursor')), expiresAtMs: Math.max(stored, expiresAtMs) };
+  };
+
+  const insertItem = (account: Uint8Array, ns: number, id: Uint8Array, body: Uint8Array, expiresAtMs: number, agg: Aggregate): bigint => {
+    const { lastInsertRowid } = q.insert.run(account, ns, id, body, expiresAtMs);
+    account1(agg, id, body.length, 1);
+    saveAggregate(account, ns, agg);
+    return BigInt(lastInsertRowid);
+  };
+
+  const store: MailboxStore = {
+    put(account, namespace, body, ttlMs) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      checkBody(body, limits.maxBodyBytes, 'INVALID_ARGUMENT');
+      if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > limits.maxTtlMs) {
+        throw new SamizdatError('INVALID_ARGUMENT', `ttl must be an integer in 1..${limits.maxTtlMs} ms`, {
+          detail: { limit: limits.maxTtlMs, actual: ttlMs },
+        });
+      }
+      const t = clock();
+      const id = messageId(crypto, namespace, account, body);
+      return transaction(() => {
+        const existing = touchExisting(id, t + ttlMs);
+        if (existing !== undefined) return { id, ...existing, inserted: false };
+        let agg = loadAggregate(account, ns);
+        let expiresAtMs = t + ttlMs;
+        if (namespace === 'bundle') {
+          // Later than the item it replaces, so the (expiry, id) rule of putReplica picks this one too.
+          expiresAtMs = Math.max(expiresAtMs, clearBundle(account, ns) + 1);
+          agg = emptyAggregate();
+        } else if (!makeRoom(account, ns, namespace, agg, body.length, t)) {
+          // The throw rolls the whole transaction back, including any expired items dropped above.
+          const caps = capsOf(namespace);
+          throw new SamizdatError('TOO_LARGE', `the ${namespace} of this account is full (${caps.messages} messages or ${caps.bytes} bytes)`, {
+            detail: { reason: `${namespace}-full`, maxMessages: caps.messages, maxBytes: caps.bytes },
+          });
+        }
+        const cursor = insertItem(account, ns, id, body, expiresAtMs, agg);
+        return { id, expiresAtMs, cursor, inserted: true };
+      });
+    },
+
+    putReplica(item) {
+      if (typeof item !== 'object' || item === null) fail('MALFORMED', 'replica item must be an object');
+      const { account, namespace, id, body, expiresAtMs } = item;
+      checkAccount(account, 'MALFORMED');
+      const ns = nsCode(namespace, 'MALFORMED');
+      if (!(id instanceof Uint8Array) || id.length !== ID_BYTES) fail('MALFORMED', `id must be ${ID_BYTES} bytes`);
+      checkBody(body, limits.maxBodyBytes, 'MALFORMED');
+      if (typeof expiresAtMs !== 'number' || !Number.isSafeInteger(expiresAtMs)) fail('MALFORMED', 'expiresAtMs must be an integer');
+      if (!crypto.constantTimeEqual(id, messageId(crypto, namespace, account, body))) {
+        fail('MALFORMED', 'replica id does not match its content');
+      }
+      const t = clock();
+      if (expiresAtMs <= t) return false;
+      if (expiresAtMs > t + limits.maxTtlMs + REPLICA_CLOCK_SKEW_MS) {
+        throw new SamizdatError('MALFORMED', 'replica expires later than the longest TTL allows', {
+          detail: { limit: t + limits.maxTtlMs + REPLICA_CLOCK_SKEW_MS, actual: expiresAtMs },
+        });
+      }
+      return transaction(() => {
+        if (touchExisting(id, expiresAtMs) !== undefined) return false;
+        let agg = loadAggregate(account, ns);
+        if (namespace === 'bundle') {
+          for (const row of q.mailboxItems.all(account, ns)) {
+            const storedExpiry = int(row, 'expires_at');
+            const storedWins = storedExpiry > expiresAtMs || (storedExpiry === expiresAtMs && compareIds(blob(row, 'id'), id) > 0);
+            if (storedWins) return false;
+          }
+          clearBundle(account, ns);
+          agg = emptyAggregate();
+        } else if (!makeRoom(account, ns, namespace, agg, body.length, t)) {
+          saveAggregate(account, ns, agg);
+          return false;
+        }
+        insertItem(account, ns, id, body, expiresAtMs, agg);
+        return true;
+      });
+    },
+
+    list(account, namespace, after, limit, options = {}) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      if (typeof after !== 'bigint' || after < 0n || after > 0x7fffffffffffffffn) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'after must be a bigint in 0..2^63-1');
+      }
+      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
+      }
+      const maxBytes = options.maxBytes ?? Infinity;
+      if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'maxBytes must be a positive integer');
+      }
+      const take = Math.min(limit, MAX_LIST_LIMIT);
+      return guard(() => {
+        const rows = q.list.all(account, ns, after, clock(), take + 1);
+        const items: StoredItem[] = [];
+        let bytes = 0;
+        for (const row of rows.slice(0, take)) {
+          const body = blob(row, 'body');
+          if (items.length > 0 && bytes + body.length > maxBytes) return { items, more: true };
+          bytes += body.length;
+          items.push({ id: blob(row, 'id'), body, expiresAtMs: int(row, 'expires_at'), cursor: BigInt(int(row, 'cursor')) });
+        }
+        return { items, more: rows.length > take };
+      });
+    },
+
+    delete(account, namespace, ids) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      checkIds(ids);
+      if (ids.length === 0) return 0;
+      return transaction(() => {
+        const agg = loadAggregate(account, ns);
+        let deleted = 0;
+        for (const id of ids) {
+          const row = q.deleteOne.get(id, account, ns);
+          if (row === undefined) continue;
+          deleted++;
+          account1(agg, id, int(row, 'size'), -1);
+        }
+        if (deleted > 0) saveAggregate(account, ns, agg);
+        return deleted;
+      });
+    },
+
+    sweepExpired() {
+      const t = clock();
+      let total = 0;
+      for (;;) {
+        const swept = transaction(() => {
+          const rows = q.expiredBatch.all(t, SWEEP_BATCH);
+          const touched = new Map<string, { account: Uint8Array; ns: number; agg: Aggregate }>();
+          for (const row of rows) {
+            const account = blob(row, 'account');
+            const ns = int(row, 'ns');
+            const key = `${toHex(account)}/${ns}`;
+            let entry = touched.get(key);
+            if (entry === undefined) {
+              entry = { account, ns, agg: loadAggregate(account, ns) };
+              touched.set(key, entry);
+            }
+            const id = blob(row, 'id');
+            q.deleteById.run(id);
+            account1(entry.agg, id, int(row, 'size'), -1);
+          }
+          for (const { account, ns, agg } of touched.values()) saveAggregate(account, ns, agg);
+          return rows.length;
+        });
+        total += swept;
+        if (swept < SWEEP_BATCH) break;
+      }
+      guard(() => q.nonceSweep.run(t));
+      return total;
+    },
+
+    usage(account, namespace) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      return guard(() => {
+        const agg = loadAggregate(account, ns);
+        return { messages: agg.count, bytes: agg.bytes };
+      });
+    },
+
+    totals() {
+      return guard(() => {
+        const row = q.totals.get() ?? {};
+        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0) };
+      });
+    },
+
+    digests() {
+      return guard(() =>
+        q.digests.all().map((row) => ({
+          account: blob(row, 'account'),
+          namespace: codeNs(int(row, 'ns')),
+          digest: blob(row, 'digest'),
+          count: int(row, 'count'),
+        })),
+      );
+    },
+
+    digestOf(account, namespace) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      return guard(() => {
+        const agg = loadAggregate(account, ns);
+        return { digest: agg.digest, count: agg.count };
+      });
+    },
+
+    ids(account, namespace) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      return guard(() => q.ids.all(account, ns).map((row) => blob(row, 'id')));
+    },
+
+    get(account, namespace, ids) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      checkIds(ids);
+      return guard(() => {
+        const t = clock();
+        const out: ReplicaInput[] = [];
+        for (const id of ids) {
+          const row = q.getOne.get(id, account, ns, t);
+          if (row === undefined) continue;
+          out.push({ account: account.slice(), namespace, id: id.slice(), body: blob(row, 'body'), expiresAtMs: int(row, 'expires_at') });
+        }
+        return out;
+      });
+    },
+
+    accounts() {
+      return guard(() => q.accounts.all().map((row) => blob(row, 'account')));
+    },
+
+    dropAccount(account) {
+      checkAccount(account);
+      return transaction(() => {
+        const { changes } = q.dropMessages.run(account);
+        q.dropMailboxes.run(account);
+        return Number(changes);
+      });
+    },
+
+    rememberNonce(account, nonce, expiresAtMs) {
+      checkAccount(account);
+      if (!(nonce instanceof Uint8Array) || nonce.length === 0 || nonce.length > MAX_NONCE_BYTES) {
+        throw new SamizdatError('INVALID_ARGUMENT', `nonce must be 1..${MAX_NONCE_BYTES} bytes`);
+      }
+      if (typeof expiresAtMs !== 'number' || !Number.isSafeInteger(expiresAtMs)) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'expiresAtMs must be an integer');
+      }
+      return guard(() => Number(q.nonceInsert.run(account, nonce, expiresAtMs).changes) === 1);
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+  return store;
+}
+
+/** Byte order of two ids (memcmp, as SQLite orders BLOBs). */
+function compareIds(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,56 @@
+/**
+ * Token buckets for per-connection rate limits. A bucket holds at most `burst` tokens and refills
+ * at `ratePerSecond`; each request takes one. The clock is injected, so no timer runs: a bucket is
+ * refilled lazily when it is asked.
+ */
+import { SamizdatError } from '../errors.ts';
+
+export interface RateLimit {
+  /** Sustained requests per second. */
+  readonly ratePerSecond: number;
+  /** Requests allowed at once after a quiet period. */
+  readonly burst: number;
+}
+
+/**
+ * Mailbox requests per second on one session from a client (or anything not in the consensus).
+ * A person's client sends a few a second at most (a send, a long-poll, a delete); 300/s (Session's
+ * per-IP limit, ANCHORS.md) with a burst of 1,000 leaves room for catching up after days offline
+ * or a group send, while one connection still gets at most a small share of a node's capacity
+ * (about 5,000 stores/s on 2 cores).
+ */
+export const CLIENT_RATE_LIMIT: RateLimit = { ratePerSecond: 300, burst: 1_000 };
+
+/**
+ * Mailbox requests per second on one session from another node of the consensus: onion exits
+ * forward many clients' requests over one connection, so they get forty times a client's share.
+ */
+export const NODE_RATE_LIMIT: RateLimit = { ratePerSecond: 2_000, burst: 4_000 };
+
+export interface TokenBucket {
+  /** Takes one token, or throws RATE_LIMITED with `retryAfterMs` (when the next token arrives). */
+  take(): void;
+}
+
+export function createTokenBucket(limit: RateLimit, now: () => number): TokenBucket {
+  if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'a rate limit needs ratePerSecond > 0 and burst >= 1');
+  }
+  let tokens = limit.burst;
+  let last = now();
+  return {
+    take() {
+      const t = now();
+      if (t > last) {
+        tokens = Math.min(limit.burst, tokens + ((t - last) * limit.ratePerSecond) / 1000);
+        last = t;
+      }
+      if (tokens >= 1) {
+        tokens -= 1;
+        return;
+      }
+      const retryAfterMs = Math.max(1, Math.ceil(((1 - tokens) * 1000) / limit.ratePerSecond));
+      throw new SamizdatError('RATE_LIMITED', `too many requests; retry in ${retryAfterMs} ms`, { retryAfterMs });
+    },
+  };
+}

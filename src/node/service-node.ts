@@ -1,0 +1,155 @@
+/**
+ * A service node as a running process (DESIGN.md §4): one libp2p host carrying
+ *   - the directory follower (publishes this node's descriptor, fetches and serves the consensus),
+ *   - the mailbox service (store / retrieve / delete / long-poll),
+ *   - replication to the rest of each swarm, and anti-entropy with swarm peers (with handoff),
+ * over one SQLite mailbox store in the data directory. The swarm view is rebuilt from every new
+ * consensus.
+ */
+import path from 'node:path';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
+import { createAntiEntropy, type AntiEntropy } from './anti-entropy.ts';
+import { createHost, type Host } from './host.ts';
+import { loadOrCreateIdentityKey } from './key-files.ts';
+import type { Logger } from './logger.ts';
+import { createMailboxService, type MailboxService } from './mailbox-service.ts';
+import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
+import { serveMetrics, type Gauge } from './metrics.ts';
+import { loadOrCreateOnionKeys } from './onion-key-file.ts';
+import { createReplicationService, type ReplicationService } from './replication.ts';
+import { createSwarmView, type UpdatableSwarmView } from './swarm-view-impl.ts';
+
+export const NODE_VERSION = 'samizdat/0.1.0';
+
+export interface ServiceNodeOptions {
+  readonly dir: string;
+  readonly networkFile: string;
+  readonly listen: readonly string[];
+  readonly crypto: CryptoProvider;
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** Anti-entropy interval; default the anti-entropy module's. */
+  readonly antiEntropyIntervalMs?: number;
+  /** Serve Prometheus metrics on this IP:PORT (off when absent). */
+  readonly metrics?: string;
+}
+
+export interface RunningServiceNode {
+  readonly peerId: string;
+  readonly nodeId: Uint8Array;
+  readonly addresses: readonly string[];
+  readonly network: NetworkConfig;
+  readonly host: Host;
+  readonly store: MailboxStore;
+  readonly follower: DirectoryFollower;
+  readonly antiEntropy: AntiEntropy;
+  stop(): Promise<void>;
+}
+
+function nodeGauges(host: Host, store: MailboxStore, follower: DirectoryFollower, now: () => number): Gauge[] {
+  const consensus = (): Consensus => {
+    const c = follower.current();
+    if (c === undefined) throw new Error('no consensus yet');
+    return c;
+  };
+  return [
+    { name: 'samizdat_mailboxes', help: 'Mailboxes (account, namespace) held by this node.', read: () => store.totals().mailboxes },
+    { name: 'samizdat_messages', help: 'Messages held by this node.', read: () => store.totals().messages },
+    { name: 'samizdat_message_bytes', help: 'Bytes of message bodies held by this node.', read: () => store.totals().bytes },
+    { name: 'samizdat_consensus_nodes', help: 'Nodes listed in the newest consensus.', read: () => consensus().nodes.length },
+    { name: 'samizdat_consensus_age_seconds', help: 'Seconds since the newest consensus became valid.', read: () => (now() - consensus().validAfterMs) / 1000 },
+    { name: 'samizdat_consensus_expires_in_seconds', help: 'Seconds until the newest consensus expires (negative: expired).', read: () => (consensus().validUntilMs - now()) / 1000 },
+    { name: 'samizdat_peer_connections', help: 'Open libp2p connections.', read: () => host.libp2p.getConnections().length },
+  ];
+}
+
+function membersOf(consensus: Consensus) {
+  return consensus.nodes.map((n) => ({ nodeId: n.nodeId, peerId: n.peerId, addresses: n.addresses, descriptor: n.signed }));
+}
+
+export async function startServiceNode(options: ServiceNodeOptions): Promise<RunningServiceNode> {
+  const { crypto, now, logger } = options;
+  const network = await readNetworkFile(options.networkFile);
+  const identity = loadOrCreateIdentityKey(crypto, options.dir);
+  const onion = loadOrCreateOnionKeys(crypto, options.dir, now);
+  const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now });
+  const stops: (() => Promise<void>)[] = [() => Promise.resolve(store.close())];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
+    stops.length = 0;
+  };
+  try {
+    const host = await createHost({ identitySeed: identity.seed, listen: options.listen });
+    await host.start();
+    stops.push(() => host.stop());
+
+    const descriptor = (): Uint8Array =>
+      signNodeDescriptor(crypto, identity.key, {
+        addresses: host.addresses(),
+        onionX25519: onion.x25519.publicKey,
+        onionMlKem: onion.mlKem.publicKey,
+        version: NODE_VERSION,
+        publishedAtMs: now(),
+      });
+    let signed = descriptor();
+    const swarm: UpdatableSwarmView = createSwarmView({ crypto, selfNodeId: identity.key.publicKey, swarmSize: network.swarmSize });
+    const follower = createDirectoryFollower({
+      transport: host.transport,
+      crypto,
+      network,
+      now,
+      selfDescriptor: () => signed,
+      cacheFile: path.join(options.dir, 'consensus.bin'),
+      logger,
+    });
+    follower.onChange((consensus) => {
+      swarm.update(membersOf(consensus), consensus.swarmSize);
+      logger.info('consensus', { validAfter: consensus.validAfterMs, nodes: consensus.nodes.length });
+    });
+    const replication: ReplicationService = createReplicationService({ transport: host.transport, store, swarm, crypto, now, logger });
+    const mailbox: MailboxService = createMailboxService({ transport: host.transport, store, swarm, crypto, now, replication, logger });
+    const antiEntropy = createAntiEntropy({
+      replication,
+      store,
+      swarm,
+      logger,
+      ...(options.antiEntropyIntervalMs === undefined ? {} : { intervalMs: options.antiEntropyIntervalMs }),
+    });
+    await replication.start();
+    stops.push(() => replication.stop());
+    await mailbox.start();
+    stops.push(() => mailbox.stop());
+    await follower.start();
+    stops.push(() => follower.stop());
+    const cached = follower.current();
+    if (cached !== undefined) swarm.update(membersOf(cached), cached.swarmSize);
+    await antiEntropy.start();
+    stops.push(() => antiEntropy.stop());
+    signed = descriptor();
+    if (options.metrics !== undefined) {
+      const metrics = await serveMetrics(options.metrics, nodeGauges(host, store, follower, now));
+      stops.push(() => metrics.stop());
+      logger.info('metrics', { address: `http://${metrics.address}/metrics` });
+    }
+
+    logger.info('node started', { peerId: host.peerId, addresses: host.addresses(), network: network.name });
+    return {
+      peerId: host.peerId,
+      nodeId: identity.key.publicKey,
+      addresses: host.addresses(),
+      network,
+      host,
+      store,
+      follower,
+      antiEntropy,
+      async stop() {
+        await stopAll();
+        logger.info('node stopped');
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+/** A devnet of real processes for integration tests, plus a client host and swarm lookup. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
+import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
+import type { CryptoProvider } from '../../src/crypto/provider.ts';
+import { startDevnet, type RunningDevnet } from '../../src/devnet/devnet.ts';
+import { fetchConsensus, type Consensus } from '../../src/directory/index.ts';
+import { createHost, type Host } from '../../src/node/host.ts';
+import { createSwarmIndex } from '../../src/swarm/index.ts';
+import type { PeerTarget } from '../../src/wire/index.ts';
+
+export interface TestNet {
+  readonly dir: string;
+  readonly devnet: RunningDevnet;
+  readonly crypto: CryptoProvider;
+  readonly client: Host;
+  readonly mailbox: MailboxClient;
+  consensus(): Promise<Consensus>;
+  /** The swarm of `account` as peer targets with their devnet member names, best first. */
+  swarmOf(account: Uint8Array): Promise<(PeerTarget & { name: string })[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestNet(nodes: number, consensusPeriodMs = 2_000): Promise<TestNet> {
+  const crypto = createNodeCryptoProvider();
+  const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-net-'));
+  const devnet = await startDevnet({ dir, nodes, crypto, now: Date.now, progress: () => undefined, consensusPeriodMs });
+  const client = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
+  await client.start();
+  const mailbox = createMailboxClient({ transport: client.transport, crypto, now: Date.now });
+  const consensus = (): Promise<Consensus> => fetchConsensus({ transport: client.transport, crypto, network: devnet.network, now: Date.now });
+  const names = new Map<string, string>();
+  for (const [name, member] of devnet.members) names.set((await member.ready).peerId, name);
+  return {
+    dir,
+    devnet,
+    crypto,
+    client,
+    mailbox,
+    consensus,
+    async swarmOf(account) {
+      const c = await consensus();
+      const index = createSwarmIndex(crypto, c.nodes.map((n) => n.nodeId));
+      return index.swarmOf(account, c.swarmSize).map((i) => {
+        const n = c.nodes[i];
+        if (n === undefined) throw new Error('index out of range');
+        return { peerId: n.peerId, addresses: n.addresses, name: names.get(n.peerId) ?? '?' };
+      });
+    },
+    async close() {
+      mailbox.close();
+      await client.stop();
+      await devnet.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` every 250 ms until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // retry until the deadline
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
