@@ -1,11 +1,14 @@
 /**
- * The client side of the mailbox protocol (`/samizdat/mailbox/1.0.0`) in direct mode: one
- * multiplexed RpcSession per node, owner requests signed with the account's identity key
- * (src/identity/request-auth.ts). Every failure is a SamizdatError: the node's typed errors as it
- * sent them (detail.remote = true), WRONG_SWARM with detail.swarm = [{ peerId, addresses }] taken
- * from the descriptors the node returned (each checked against its own signature; the caller
- * should still prefer the swarm it computes from its verified consensus), PATH_FAILED when the node
- * cannot be reached or does not answer in time.
+ * The client side of the mailbox protocol (`/samizdat/mailbox/1.0.0`), over a pluggable channel:
+ * the onion channel (onion-channel.ts, via createOnionMailboxClient in onion-mailbox-client.ts)
+ * for all real client traffic, or the direct channel here (one multiplexed RpcSession per node),
+ * which exists for tests and benchmarks only: it shows the node who is asking. Owner requests are
+ * signed with the account's identity key (src/identity/request-auth.ts). Every failure is a
+ * SamizdatError: the node's typed errors as it sent them (detail.remote = true), WRONG_SWARM with
+ * detail.swarm = [{ peerId, addresses }] taken from the descriptors the node returned (each checked
+ * against its own signature; the caller should still prefer the swarm it computes from its
+ * verified consensus), PATH_FAILED when the node (or an onion hop, detail.hop) cannot be reached
+ * or does not answer in time.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { CryptoProvider, PrivateKey } from '../crypto/index.ts';
@@ -17,6 +20,7 @@ import {
   signOwnerAuth,
   storeRequestDigest,
 } from '../identity/request-auth.ts';
+import { OWNER_ITEM_SIGNATURE_BYTES, openOwnerItem, signOwnerItem } from '../identity/owner-item.ts';
 import type { OwnerAuthMethod } from '../identity/request-auth.ts';
 import { MAX_MESSAGE_BODY_BYTES, RpcSession, decodeMessage, encodeMessage, errorFromReply } from '../wire/index.ts';
 import type { PeerTarget, RpcTransport } from '../wire/index.ts';
@@ -47,11 +51,28 @@ const DIAL_TIMEOUT_MS = 5_000;
 
 export type MailboxNamespace = 'inbox' | 'bundle' | 'config';
 
+export interface ChannelRequestOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** True when sending the request twice is harmless (retrieve, delete): a channel may retry it on a new path. */
+  readonly idempotent: boolean;
+}
+
+/** How encoded MailboxRequests reach a node and its encoded MailboxResponse comes back. */
+export interface MailboxChannel {
+  request(target: PeerTarget, request: Uint8Array, options: ChannelRequestOptions): Promise<Uint8Array>;
+  /** Closes every session or circuit; outstanding requests fail with PATH_FAILED. */
+  close(): void;
+}
+
 export interface MailboxClientOptions {
-  readonly transport: RpcTransport;
+  /** Used for the direct channel when `channel` is not given. */
+  readonly transport?: RpcTransport;
   readonly crypto: CryptoProvider;
   /** Clock for owner signatures (ms since the epoch). */
   readonly now: () => number;
+  /** Default: the direct channel over `transport` (tests and benchmarks only). */
+  readonly channel?: MailboxChannel;
 }
 
 export interface StoreOptions {
@@ -135,8 +156,11 @@ function wrongSwarmError(crypto: CryptoProvider, now: number, answer: WrongSwarm
   return new SamizdatError('WRONG_SWARM', 'this node does not serve the account', { detail: { remote: true, swarm } });
 }
 
-export function createMailboxClient(options: MailboxClientOptions): MailboxClient {
-  const { transport, crypto, now } = options;
+/**
+ * Direct mode, for tests and benchmarks only: one multiplexed RpcSession per node, so the node
+ * sees the client's peer ID and address. Real clients use the onion channel.
+ */
+export function createDirectChannel(transport: RpcTransport): MailboxChannel {
   const sessions = new Map<string, Promise<RpcSession>>();
   let closed = false;
 
@@ -161,9 +185,31 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
     return opening;
   };
 
-  const call = async (target: PeerTarget, request: MailboxRequest, timeoutMs: number, signal?: AbortSignal): Promise<MailboxResponse> => {
-    const s = await session(target);
-    const bytes = await s.request(encodeMessage(MailboxRequestSchema, request), signal === undefined ? { timeoutMs } : { timeoutMs, signal });
+  return {
+    async request(target, request, o) {
+      const s = await session(target);
+      return s.request(request, o.signal === undefined ? { timeoutMs: o.timeoutMs } : { timeoutMs: o.timeoutMs, signal: o.signal });
+    },
+    close() {
+      closed = true;
+      for (const entry of sessions.values()) entry.then((s) => s.close()).catch(() => undefined);
+      sessions.clear();
+    },
+  };
+}
+
+export function createMailboxClient(options: MailboxClientOptions): MailboxClient {
+  const { crypto, now } = options;
+  let channel = options.channel;
+  if (channel === undefined) {
+    if (options.transport === undefined) throw new SamizdatError('INVALID_ARGUMENT', 'a mailbox client needs a channel or a transport');
+    channel = createDirectChannel(options.transport);
+  }
+  const via = channel;
+
+  const call = async (target: PeerTarget, request: MailboxRequest, timeoutMs: number, idempotent: boolean, signal?: AbortSignal): Promise<MailboxResponse> => {
+    const body = encodeMessage(MailboxRequestSchema, request);
+    const bytes = await via.request(target, body, signal === undefined ? { timeoutMs, idempotent } : { timeoutMs, idempotent, signal });
     let response: MailboxResponse;
     try {
       response = decodeMessage(MailboxResponseSchema, bytes);
@@ -193,12 +239,16 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
       if (!Number.isSafeInteger(o.ttlMs) || o.ttlMs <= 0) throw new SamizdatError('INVALID_ARGUMENT', 'ttlMs must be a positive integer');
       const ttlMs = BigInt(o.ttlMs);
       let ownerAuth: OwnerAuth | undefined;
+      let body = o.body;
       if (o.namespace !== 'inbox') {
         if (o.identityKey === undefined) throw new SamizdatError('INVALID_ARGUMENT', `storing to ${o.namespace} needs the account's identity key`);
-        ownerAuth = auth('store', o.namespace, o.account, storeRequestDigest(crypto, o.body, ttlMs), o.identityKey);
+        // Owner items carry the owner's signature, so every swarm member can check them (owner-item.ts).
+        body = signOwnerItem(crypto, o.identityKey, o.namespace, o.body);
+        if (body.length > MAX_MESSAGE_BODY_BYTES) throw new SamizdatError('TOO_LARGE', `an owner item may hold at most ${MAX_MESSAGE_BODY_BYTES - OWNER_ITEM_SIGNATURE_BYTES} bytes`);
+        ownerAuth = auth('store', o.namespace, o.account, storeRequestDigest(crypto, body, ttlMs), o.identityKey);
       }
-      const value = create(StoreRequestSchema, { account: o.account, namespace: o.namespace, body: o.body, ttlMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS);
+      const value = create(StoreRequestSchema, { account: o.account, namespace: o.namespace, body, ttlMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS, false);
       if (response.response.case !== 'store') throw unexpected();
       const r = response.response.value;
       return { id: r.messageId, expiresAtMs: Number(r.expiresAtMs), replicas: r.replicas };
@@ -219,13 +269,22 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
         ownerAuth = auth('retrieve', o.namespace, o.account, retrieveRequestDigest(crypto, after, limit, waitMs), o.identityKey);
       }
       const value = create(RetrieveRequestSchema, { account: o.account, namespace: o.namespace, after, limit, waitMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'retrieve', value } }), MAILBOX_REQUEST_TIMEOUT_MS + waitMs + WAIT_GRACE_MS, o.signal);
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'retrieve', value } }), MAILBOX_REQUEST_TIMEOUT_MS + waitMs + WAIT_GRACE_MS, true, o.signal);
       if (response.response.case !== 'retrieve') throw unexpected();
       const r = response.response.value;
-      return {
-        messages: r.messages.map((m) => ({ id: m.id, body: m.body, expiresAtMs: Number(m.expiresAtMs), cursor: m.cursor })),
-        more: r.more,
-      };
+      const messages: RetrievedMessage[] = [];
+      for (const m of r.messages) {
+        let body = m.body;
+        if (o.namespace !== 'inbox') {
+          try {
+            body = openOwnerItem(crypto, o.account, o.namespace, m.body);
+          } catch {
+            continue; // not signed by the owner: a node's forgery, never shown
+          }
+        }
+        messages.push({ id: m.id, body, expiresAtMs: Number(m.expiresAtMs), cursor: m.cursor });
+      }
+      return { messages, more: r.more };
     },
 
     async delete(target, o) {
@@ -235,15 +294,13 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
       if (!Array.isArray(list) || o.ids.some((id) => !(id instanceof Uint8Array))) throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
       const ownerAuth = auth('delete', o.namespace, o.account, deleteRequestDigest(crypto, o.ids), o.identityKey);
       const value = create(DeleteRequestSchema, { account: o.account, namespace: o.namespace, ids: [...o.ids], auth: ownerAuth });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'delete', value } }), MAILBOX_REQUEST_TIMEOUT_MS);
+      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'delete', value } }), MAILBOX_REQUEST_TIMEOUT_MS, true);
       if (response.response.case !== 'delete') throw unexpected();
       return response.response.value.deleted;
     },
 
     close() {
-      closed = true;
-      for (const entry of sessions.values()) entry.then((s) => s.close()).catch(() => undefined);
-      sessions.clear();
+      via.close();
     },
   };
 }

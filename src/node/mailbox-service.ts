@@ -21,6 +21,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { CryptoProvider } from '../crypto/provider.ts';
+import { openOwnerItem } from '../identity/owner-item.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   OWNER_AUTH_MAX_SKEW_MS,
@@ -223,7 +224,10 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (elsewhere !== undefined) return elsewhere;
     checkBody(req.body);
     const ttlMs = parseTtl(req.ttlMs);
-    if (namespace !== 'inbox') verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
+    if (namespace !== 'inbox') {
+      verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
+      openOwnerItem(crypto, account, namespace, req.body);
+    }
     const stored = guard(() => store.put(account, namespace, req.body, ttlMs));
     if (stored.inserted) waiters.notify(account, namespace);
     const acks =

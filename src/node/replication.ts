@@ -10,6 +10,7 @@
  * client's store (sizes, namespace, expiry) before it reaches storage.
  */
 import { create } from '@bufbuild/protobuf';
+import { openOwnerItem } from '../identity/owner-item.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { MAX_FRAME_BYTES, decodeMessage, encodeMessage, serveSession } from '../wire/index.ts';
 import type { PeerTarget, RpcStream, RpcTransport } from '../wire/index.ts';
@@ -142,7 +143,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function createReplicationService(options: ReplicationServiceOptions): ReplicationService {
-  const { transport, store, swarm, now, logger } = options;
+  const { transport, store, swarm, now, logger, crypto } = options;
   const ackTimeoutMs = options.ackTimeoutMs ?? REPLICA_ACK_TIMEOUT_MS;
   const listeners = new Set<(account: Uint8Array, namespace: Namespace) => void>();
   const streams = new Set<RpcStream>();
@@ -164,6 +165,8 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
       namespace = parseNamespace(item.namespace);
       parseMessageId(item.id);
       checkBody(item.body);
+      // Owner-only items must carry the owner's signature: a peer cannot forge or replace them.
+      if (namespace !== 'inbox') openOwnerItem(crypto, item.account, namespace, item.body);
     } catch {
       return false;
     }

@@ -4,6 +4,7 @@
  * rate limits, garbage on the raw stream.
  */
 import assert from 'node:assert/strict';
+import { signOwnerItem } from '../../src/identity/owner-item.ts';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
@@ -159,9 +160,13 @@ describe('mailbox RPC error handling on a real node', () => {
   });
 
   it('owner writes to bundle need the signature; anyone reads the bundle', async () => {
-    const body = utf8('bundle');
+    const body = signOwnerItem(crypto, owner, 'bundle', utf8('bundle'));
     const unsigned = create(StoreRequestSchema, { account: owner.publicKey, namespace: 'bundle', body, ttlMs: TTL });
     assert.equal(errorOf(await rawCall(session, mailboxRequest({ case: 'store', value: unsigned }))).code, 'BAD_SIGNATURE');
+    // A request signed by the owner whose item is not owner-signed is refused too (replicas must be checkable).
+    const bare = utf8('an unsigned bundle, long enough to be mistaken for a signature and a payload'.repeat(2));
+    const bareSigned = create(StoreRequestSchema, { account: owner.publicKey, namespace: 'bundle', body: bare, ttlMs: TTL, auth: ownerAuth(owner, 'store', 'bundle', storeRequestDigest(crypto, bare, TTL)) });
+    assert.equal(errorOf(await rawCall(session, mailboxRequest({ case: 'store', value: bareSigned }))).code, 'BAD_SIGNATURE');
     const signed = create(StoreRequestSchema, { ...unsigned, auth: ownerAuth(owner, 'store', 'bundle', storeRequestDigest(crypto, body, TTL)) });
     assert.equal((await rawCall(session, mailboxRequest({ case: 'store', value: signed }))).response.case, 'store');
     const read = await client.retrieve(node.target, { account: owner.publicKey, namespace: 'bundle' });
