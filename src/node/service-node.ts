@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
+import { MAX_ADDRESSES, createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
 import { createAntiEntropy, type AntiEntropy } from './anti-entropy.ts';
 import { createHost, type Host } from './host.ts';
 import { loadOrCreateIdentityKey } from './key-files.ts';
@@ -26,6 +26,8 @@ export interface ServiceNodeOptions {
   readonly dir: string;
   readonly networkFile: string;
   readonly listen: readonly string[];
+  /** Addresses to publish in the descriptor instead of the listen addresses (public IP behind NAT). */
+  readonly announce?: readonly string[];
   readonly crypto: CryptoProvider;
   readonly now: () => number;
   readonly logger: Logger;
@@ -84,9 +86,17 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     await host.start();
     stops.push(() => host.stop());
 
+    // Listening on 0.0.0.0 expands to every interface: publish routable addresses first and
+    // loopback last (a devnet has nothing else), at most MAX_ADDRESSES of them.
+    const isLoopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/');
+    const announced = (): string[] => {
+      if (options.announce !== undefined && options.announce.length > 0) return [...options.announce];
+      const all = host.addresses();
+      return [...all.filter((a) => !isLoopback(a)), ...all.filter(isLoopback)].slice(0, MAX_ADDRESSES);
+    };
     const descriptor = (): Uint8Array =>
       signNodeDescriptor(crypto, identity.key, {
-        addresses: host.addresses(),
+        addresses: announced(),
         onionX25519: onion.x25519.publicKey,
         onionMlKem: onion.mlKem.publicKey,
         version: NODE_VERSION,

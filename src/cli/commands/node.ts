@@ -15,6 +15,7 @@ export const nodeRun: CommandSpec = {
   options: {
     dir: { type: 'string', value: 'DIR', description: 'data directory (key, mailbox database, cached consensus)' },
     listen: { type: 'string', value: 'MULTIADDR', description: `listen address (default ${DEFAULT_NODE_LISTEN}); IP literals only` },
+    announce: { type: 'string', value: 'MULTIADDR', description: 'address to publish instead of the listen address (e.g. the public IP behind NAT)' },
     metrics: { type: 'string', value: 'IP:PORT', description: 'serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9464)' },
     'sync-interval': { type: 'string', value: 'MS', description: 'anti-entropy interval with swarm peers (default 10000)' },
   },
@@ -29,7 +30,8 @@ export const nodeRun: CommandSpec = {
     const syncText = ctx.options['sync-interval'];
     if (typeof syncText === 'string' && !/^\d{3,9}$/.test(syncText)) throw new SamizdatError('USAGE', '--sync-interval wants milliseconds (at least 100)');
     const sync = typeof syncText === 'string' ? { antiEntropyIntervalMs: Number(syncText) } : {};
-    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync });
+    const announce = typeof ctx.options.announce === 'string' ? { announce: [ctx.options.announce] } : {};
+    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce });
     if (ctx.global.json) printJson(ctx.io, { event: 'ready', peerId: node.peerId, addresses: node.addresses });
     else ctx.io.stdout(`node ${node.peerId} of network "${node.network.name}" listening on ${node.addresses.join(' ')}\n`);
     await shutdown;
