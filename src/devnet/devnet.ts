@@ -22,6 +22,8 @@ export const DEVNET_AUTHORITIES = 3;
 export const DEFAULT_DEVNET_NODES = 12;
 /** Devnet consensus period: short, so a stopped node leaves the consensus within seconds. */
 export const DEVNET_CONSENSUS_PERIOD_MS = 5_000;
+/** Devnet onion key rotation: seconds, not a day, so rotation and deletion are exercised. */
+export const DEVNET_ONION_KEY_ROTATION_MS = 30_000;
 /** Devnet anti-entropy interval: short, so a restarted node catches up within seconds. */
 export const DEVNET_SYNC_INTERVAL_MS = 2_000;
 /** How long a member may take to start, and the whole network to agree on a consensus. */
@@ -91,7 +93,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     const key = loadOrCreateIdentityKey(crypto, path.join(dir, `authority-${i}`));
     authorities.push({ name: `authority-${i}`, publicKey: key.key.publicKey, addresses: [`/ip4/127.0.0.1/tcp/${await freePort()}`] });
   }
-  const base = { name: 'devnet', authorities, swarmSize: 5, consensusPeriodMs: options.consensusPeriodMs ?? DEVNET_CONSENSUS_PERIOD_MS, allowSameSubnet: true };
+  const base = { name: 'devnet', authorities, swarmSize: 5, consensusPeriodMs: options.consensusPeriodMs ?? DEVNET_CONSENSUS_PERIOD_MS, allowSameSubnet: true, onionKeyRotationMs: DEVNET_ONION_KEY_ROTATION_MS };
   let network = createNetworkConfig(base);
   await writeNetworkFile(networkFile, network);
 

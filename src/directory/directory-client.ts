@@ -18,6 +18,9 @@ import { shuffle } from './runtime.ts';
 /** Peers asked at once: a few, so dead seeds do not add up their timeouts one after another. */
 export const FETCH_PARALLELISM = 3;
 
+/** After the first consensus arrives, how long answers already requested may still bring a newer one. */
+export const FETCH_GRACE_MS = 250;
+
 export interface FetchConsensusOptions {
   readonly transport: RpcTransport;
   readonly crypto: CryptoProvider;
@@ -77,6 +80,10 @@ export async function fetchConsensusFrom(
  * when every peer that answered had nothing newer; PATH_FAILED (detail { tried, errors }) when no
  * peer answered at all.
  */
+function newer(a: Consensus | undefined, b: Consensus): Consensus {
+  return a === undefined || b.validAfterMs > a.validAfterMs ? b : a;
+}
+
 export async function fetchNewerConsensus(options: FetchNewerOptions): Promise<Consensus | undefined> {
   const sources = consensusSources(options.crypto, options.network, options.transport.peerId, options.targets);
   const queue = sources.slice(0, options.maxAttempts ?? sources.length);
@@ -85,22 +92,24 @@ export async function fetchNewerConsensus(options: FetchNewerOptions): Promise<C
   let found: Consensus | undefined;
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
+  let grace: ReturnType<typeof setTimeout> | undefined;
   const lane = async (): Promise<void> => {
     for (let target = queue.shift(); target !== undefined && found === undefined; target = queue.shift()) {
       if (signal.aborted) return;
       try {
         const consensus = await fetchConsensusFrom({ ...options, signal }, target, options.newerThanMs);
         answered = true;
-        if (consensus !== undefined && found === undefined) {
-          found = consensus;
-          stop.abort();
-        }
+        // Sources may lag a period behind each other: the answers already on their way get a
+        // short grace, and the newest consensus wins.
+        if (consensus !== undefined) found = newer(found, consensus);
+        if (found !== undefined && grace === undefined) grace = setTimeout(() => stop.abort(), FETCH_GRACE_MS);
       } catch (err) {
         errors.push(isSamizdatError(err) ? err.code : 'INTERNAL');
       }
     }
   };
   await Promise.all(Array.from({ length: FETCH_PARALLELISM }, lane));
+  clearTimeout(grace);
   if (found !== undefined || answered) return found;
   throw new SamizdatError('PATH_FAILED', `no directory source answered (${sources.length} known)`, {
     detail: { tried: errors.length, errors: [...new Set(errors)] },

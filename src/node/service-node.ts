@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { MAX_ADDRESSES, createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
+import { CONSENSUS_LIFETIME_PERIODS, MAX_ADDRESSES, createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
 import { createAntiEntropy, type AntiEntropy } from './anti-entropy.ts';
 import { createHost, type Host } from './host.ts';
 import { loadOrCreateIdentityKey } from './key-files.ts';
@@ -16,7 +16,8 @@ import type { Logger } from './logger.ts';
 import { createMailboxService, type MailboxService } from './mailbox-service.ts';
 import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
-import { loadOrCreateOnionKeys } from './onion-key-file.ts';
+import { openOnionKeyStore } from './onion-key-store.ts';
+import { createRelayService } from '../onion/index.ts';
 import { createReplicationService, type ReplicationService } from './replication.ts';
 import { createSwarmView, type UpdatableSwarmView } from './swarm-view-impl.ts';
 
@@ -49,6 +50,18 @@ export interface RunningServiceNode {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a replaced onion key keeps working: a new descriptor reaches a consensus within about
+ * two periods, and clients may use a consensus until it expires (CONSENSUS_LIFETIME_PERIODS), so
+ * the old key must outlive both, plus a margin for clock skew.
+ */
+export function onionKeyOverlapMs(network: NetworkConfig): number {
+  return (CONSENSUS_LIFETIME_PERIODS + 2) * network.consensusPeriodMs + ONION_KEY_OVERLAP_MARGIN_MS;
+}
+
+/** Slack added to the onion key overlap for clock skew between clients and nodes. */
+export const ONION_KEY_OVERLAP_MARGIN_MS = 10_000;
+
 function nodeGauges(host: Host, store: MailboxStore, follower: DirectoryFollower, now: () => number): Gauge[] {
   const consensus = (): Consensus => {
     const c = follower.current();
@@ -74,7 +87,15 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
   const { crypto, now, logger } = options;
   const network = await readNetworkFile(options.networkFile);
   const identity = loadOrCreateIdentityKey(crypto, options.dir);
-  const onion = loadOrCreateOnionKeys(crypto, options.dir, now);
+  const onionKeys = openOnionKeyStore({
+    dir: options.dir,
+    crypto,
+    now,
+    rotationMs: network.onionKeyRotationMs,
+    overlapMs: onionKeyOverlapMs(network),
+    onRotate: () => onRotated(),
+  });
+  let onRotated = (): void => undefined;
   const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now });
   const stops: (() => Promise<void>)[] = [() => Promise.resolve(store.close())];
   const stopAll = async (): Promise<void> => {
@@ -97,8 +118,8 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     const descriptor = (): Uint8Array =>
       signNodeDescriptor(crypto, identity.key, {
         addresses: announced(),
-        onionX25519: onion.x25519.publicKey,
-        onionMlKem: onion.mlKem.publicKey,
+        onionX25519: onionKeys.current().key.x25519.publicKey,
+        onionMlKem: onionKeys.current().key.mlKem.publicKey,
         version: NODE_VERSION,
         publishedAtMs: now(),
       });
@@ -113,6 +134,11 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
       cacheFile: path.join(options.dir, 'consensus.bin'),
       logger,
     });
+    onRotated = () => {
+      signed = descriptor();
+      follower.publish().catch(() => undefined);
+      logger.info('onion key rotated');
+    };
     follower.onChange((consensus) => {
       swarm.update(membersOf(consensus), consensus.swarmSize);
       logger.info('consensus', { validAfter: consensus.validAfterMs, nodes: consensus.nodes.length });
@@ -130,6 +156,13 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     stops.push(() => replication.stop());
     await mailbox.start();
     stops.push(() => mailbox.stop());
+    // Onion relay: guard, middle or exit for clients' circuits, and target for requests to this
+    // node's own mailboxes (handed to the mailbox service as if they came directly).
+    const relay = createRelayService({ transport: host.transport, crypto, keys: onionKeys, now, deliver: (request, signal) => mailbox.answer(request, signal) });
+    await relay.start();
+    stops.push(() => relay.stop());
+    onionKeys.start();
+    stops.push(() => Promise.resolve(onionKeys.stop()));
     await follower.start();
     stops.push(() => follower.stop());
     const cached = follower.current();

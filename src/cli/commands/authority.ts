@@ -1,5 +1,8 @@
 /** `samizdat authority run`: one directory authority in the foreground. */
+import { toHex } from '../../crypto/bytes.ts';
+import { peerIdOfPublicKey } from '../../directory/index.ts';
 import { startAuthority } from '../../node/authority-runner.ts';
+import { loadOrCreateIdentityKey } from '../../node/key-files.ts';
 import { createJsonLogger } from '../../node/logger.ts';
 import type { CommandSpec } from '../command.ts';
 import { printJson } from '../io.ts';
@@ -35,5 +38,24 @@ export const authorityRun: CommandSpec = {
     await shutdown;
     await authority.stop();
     return 0;
+  },
+};
+
+export const authorityKey: CommandSpec = {
+  path: ['authority', 'key'],
+  summary: 'create (if needed) and print an authority\'s public key, for the network file',
+  options: {
+    dir: { type: 'string', value: 'DIR', description: 'data directory (the key is DIR/identity.key)' },
+  },
+  positionals: { min: 0, max: 0 },
+  details: ['--json prints {"publicKey": "<64 hex>", "peerId": "12D3Koo..."}. Only the public key leaves the machine.'],
+  run(ctx) {
+    const dir = typeof ctx.options.dir === 'string' ? ctx.options.dir : 'authority';
+    const { key } = loadOrCreateIdentityKey(ctx.io.crypto, dir);
+    const publicKey = toHex(key.publicKey);
+    const peerId = peerIdOfPublicKey(key.publicKey);
+    if (ctx.global.json) printJson(ctx.io, { publicKey, peerId });
+    else ctx.io.stdout(`public key: ${publicKey}\npeer ID:    ${peerId}\n`);
+    return Promise.resolve(0);
   },
 };

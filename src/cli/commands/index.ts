@@ -1,9 +1,9 @@
 /** The command table: every `samizdat` subcommand, in the order help lists them. */
 import type { CommandSpec } from '../command.ts';
 import { accountCreate, accountRestore, accountShow } from './account.ts';
-import { authorityRun } from './authority.ts';
+import { authorityKey, authorityRun } from './authority.ts';
 import { devnetUp } from './devnet.ts';
-import { netStatus } from './net.ts';
+import { netPath, netStatus } from './net.ts';
 import { nodeRun } from './node.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [accountCreate, accountRestore, accountShow, netStatus, devnetUp, nodeRun, authorityRun];
+export const COMMANDS: readonly CommandSpec[] = [accountCreate, accountRestore, accountShow, netStatus, netPath, devnetUp, nodeRun, authorityKey, authorityRun];

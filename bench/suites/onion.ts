@@ -1,0 +1,167 @@
+/**
+ * `onion`: a mailbox retrieve through guard -> middle -> exit -> target against the same retrieve
+ * sent directly to the target, on one 12-node devnet of real processes in the same run (p50 and
+ * p99, sequential, interleaved so both see the same machine state); onion requests per second
+ * with ONION_CONCURRENCY in flight; and the CPU cost per hop per request, measured in this process
+ * on the same primitives a relay runs (peel one forward layer + seal one backward layer), since
+ * the member processes' CPU time is not visible from here.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createOnionMailboxClient } from '../../src/client/onion-mailbox-client.ts';
+import { onionHopOf } from '../../src/client/onion-circuits.ts';
+import { createNodeCryptoProvider } from '../../src/crypto/index.ts';
+import { generateHybridKeyPair } from '../../src/crypto/hybrid-kem.ts';
+import type { Consensus, NodeDescriptor } from '../../src/directory/index.ts';
+import {
+  OnionCircuit,
+  createLayerSealer,
+  createOnionKeyRing,
+  createReplayCache,
+  createReplayWindow,
+  openLayer,
+  openTargetRequest,
+  sealTargetRequest,
+  sealTargetResponse,
+  type HopKeys,
+} from '../../src/onion/index.ts';
+import { startTestNet } from '../../test/devnet/fixtures.ts';
+import { opsPerSecond, type BenchRow, type BenchSuite } from '../report.ts';
+
+const NODES = 12;
+const LATENCY_SAMPLES = 400;
+const ONION_CONCURRENCY = 64;
+const SECONDS = 3;
+const DAY = 86_400_000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function timed(op: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await op();
+  return performance.now() - start;
+}
+
+async function devnetRows(): Promise<BenchRow[]> {
+  const net = await startTestNet(NODES, 5_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-bench-onion-'));
+  let consensus: Consensus = await net.consensus();
+  const refresher = setInterval(() => {
+    net.consensus().then((c) => (consensus = c), () => undefined);
+  }, 2_000);
+  const onion = await createOnionMailboxClient({
+    transport: net.client.transport,
+    crypto: net.crypto,
+    now: Date.now,
+    consensus: () => consensus,
+    allowSameSubnet: net.devnet.network.allowSameSubnet,
+    guardDir: dir,
+  });
+  try {
+    const identityKey = net.crypto.generateKey('ed25519');
+    const account = identityKey.publicKey;
+    const [target] = await net.swarmOf(account);
+    if (target === undefined) throw new Error('no swarm');
+    await net.mailbox.store(target, { account, namespace: 'inbox', body: net.crypto.randomBytes(512), ttlMs: DAY });
+    const retrieveDirect = () => net.mailbox.retrieve(target, { account, namespace: 'inbox', identityKey, limit: 1 });
+    const retrieveOnion = () => onion.retrieve(target, { account, namespace: 'inbox', identityKey, limit: 1 });
+    for (let i = 0; i < 50; i++) {
+      await retrieveDirect();
+      await retrieveOnion();
+    }
+    const direct: number[] = [];
+    const viaOnion: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      direct.push(await timed(retrieveDirect));
+      viaOnion.push(await timed(retrieveOnion));
+    }
+    direct.sort((a, b) => a - b);
+    viaOnion.sort((a, b) => a - b);
+
+    let done = 0;
+    const until = performance.now() + SECONDS * 1000;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: ONION_CONCURRENCY }, async () => {
+        while (performance.now() < until) {
+          await retrieveOnion();
+          done++;
+        }
+      }),
+    );
+    const rate = done / ((performance.now() - start) / 1000);
+    const p50 = { direct: percentile(direct, 50), onion: percentile(viaOnion, 50) };
+    const p99 = { direct: percentile(direct, 99), onion: percentile(viaOnion, 99) };
+    return [
+      { metric: 'retrieve p50, direct to the target', value: p50.direct, unit: 'ms' },
+      { metric: 'retrieve p50, guard -> middle -> exit -> target', value: p50.onion, unit: 'ms', peer: 'direct p50', ratio: p50.direct / p50.onion, target: 'onion/direct <= 3.0 (ratio >= 0.33)' },
+      { metric: 'retrieve p99, direct to the target', value: p99.direct, unit: 'ms' },
+      { metric: 'retrieve p99, onion', value: p99.onion, unit: 'ms', peer: 'direct p99', ratio: p99.direct / p99.onion },
+      { metric: `onion retrieves/s (${ONION_CONCURRENCY} in flight, ${NODES}-node devnet, one circuit)`, value: rate, unit: 'req/s', target: '>= 1000/s on 2 cores' },
+    ];
+  } finally {
+    clearInterval(refresher);
+    onion.close();
+    await net.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** In-process estimate of the CPU work per hop per request and at the ends (labelled as such). */
+function cpuRows(): BenchRow[] {
+  const crypto = createNodeCryptoProvider();
+  const keys = [0, 1, 2, 3].map(() => generateHybridKeyPair(crypto));
+  const nodes: NodeDescriptor[] = keys.map((k, i) => ({
+    nodeId: new Uint8Array(32),
+    peerId: `12D3KooWBenchHop${i}`,
+    addresses: [`/ip4/127.0.0.1/tcp/${4000 + i}`],
+    onionX25519: k.publicKey.subarray(0, 32),
+    onionMlKem: k.publicKey.subarray(32),
+    version: 'bench',
+    publishedAtMs: 0,
+    signed: new Uint8Array(0),
+  }));
+  const hops = nodes.map((n) => onionHopOf(crypto, n));
+  const request = crypto.randomBytes(300); // an owner-signed retrieve is about this size
+  const answer = crypto.randomBytes(700);
+  const [h0, h1, h2, target] = hops;
+  if (h0 === undefined || h1 === undefined || h2 === undefined || target === undefined) throw new Error('hops');
+  const circuit = new OnionCircuit(crypto, [h0, h1, h2]);
+  // One hop's symmetric work on a request: open its forward layer, seal its backward layer.
+  const hopKeys: HopKeys = { forwardKey: crypto.randomBytes(32), backwardKey: crypto.randomBytes(32) };
+  const forward = createLayerSealer(crypto, hopKeys.forwardKey);
+  const backward = createLayerSealer(crypto, hopKeys.backwardKey);
+  const window = createReplayWindow();
+  const inner = crypto.randomBytes(1_024 + 1_300); // a 1 KiB bucket + target layer + inner layers
+  const perHop = opsPerSecond(() => {
+    openLayer(crypto, hopKeys.forwardKey, window, forward.seal(inner));
+    backward.seal(answer);
+  });
+  const sealOnly = opsPerSecond(() => forward.seal(inner));
+  const ring = createOnionKeyRing(crypto, [{ key: keys[3]! }]);
+  const replay = createReplayCache({ now: Date.now, maxEntries: 1 << 20 });
+  const perTarget = opsPerSecond(() => {
+    const sealed = sealTargetRequest(crypto, target, request);
+    const opened = openTargetRequest(crypto, ring, replay, sealed.layer);
+    sealTargetResponse(crypto, opened.responseKey, answer);
+  });
+  const perClient = opsPerSecond(() => circuit.wrapTargetRequest(target, request, { timeoutMs: 10_000 }));
+  const us = (opsPerS: number) => 1e6 / opsPerS;
+  return [
+    { metric: 'CPU per relay hop per request: peel forward + seal backward (in-process estimate, minus one extra seal)', value: us(perHop) - us(sealOnly), unit: 'µs' },
+    { metric: 'CPU at the target per request: KEM decapsulate + open + seal answer (estimate, includes the client-side encapsulate)', value: us(perTarget), unit: 'µs' },
+    { metric: 'CPU at the client per request: target KEM + 3 relay layers (estimate)', value: us(perClient), unit: 'µs' },
+  ];
+}
+
+export const suite: BenchSuite = {
+  name: 'onion',
+  description: `mailbox retrieve via guard -> middle -> exit -> target vs direct on a ${NODES}-node devnet (p50/p99, same run), onion req/s with ${ONION_CONCURRENCY} in flight, CPU per hop (in-process estimate)`,
+  async run(): Promise<BenchRow[]> {
+    const cpu = cpuRows();
+    return [...(await devnetRows()), ...cpu];
+  },
+};

@@ -1,0 +1,145 @@
+/**
+ * The client's side of one circuit: the hop keys from the create onion, one forward sealer and
+ * one backward replay window per hop, and the encoding of every OnionRequest the client sends
+ * to its guard. Pure: the caller (src/client) owns the session to the guard and the deadlines.
+ */
+import { create } from '@bufbuild/protobuf';
+import { assertBytes, type CryptoProvider } from '../crypto/index.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import { CreateLayerSchema, ExitPayloadSchema, OnionResponseSchema, SealedLayerSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { decodeMessage, encodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
+import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts';
+import { assertPeerTarget, toHopAddress } from './hop-address.ts';
+import { encodeOnionRequest } from './message-size.ts';
+import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
+import { openTargetResponse, sealTargetRequest } from './target-layer.ts';
+
+/** Length of a circuit id: 16 random bytes, chosen by the sender on each link. */
+export const CIRCUIT_ID_LENGTH = 16;
+
+/** The ExitPayload for `target`, serialized (what `OnionCircuit.wrap` seals for the exit). */
+export function encodeExitPayload(target: PeerTarget, targetLayer: Uint8Array): Uint8Array {
+  assertPeerTarget('target', target);
+  assertBytes('targetLayer', targetLayer);
+  decodeMessage(TargetLayerSchema, targetLayer); // a builder bug, not a peer's: fail here, not at the exit
+  return encodeMessage(ExitPayloadSchema, create(ExitPayloadSchema, { target: toHopAddress(target), targetLayer }));
+}
+
+/** A PATH_FAILED naming the hop (0 guard, 1 middle, 2 exit, 3 target) and the hop's own error. */
+export function pathFailed(hop: number, cause: unknown): SamizdatError {
+  const code = isSamizdatError(cause) ? cause.code : 'INTERNAL';
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new SamizdatError('PATH_FAILED', `onion hop ${hop} failed (${code}): ${message}`, { cause, detail: { hop, code } });
+}
+
+function checkTimeout(timeoutMs: number): void {
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0xffffffff) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'timeoutMs must be a positive 32-bit integer');
+  }
+}
+
+export class OnionCircuit {
+  /** The id of this circuit on the client -> guard link. */
+  readonly circuitId: Uint8Array;
+  /** guard, middle, exit. */
+  readonly hops: readonly OnionHop[];
+  private readonly crypto: CryptoProvider;
+  private readonly hopKeys: readonly HopKeys[];
+  private readonly sealers: readonly LayerSealer[];
+  private readonly windows: readonly ReplayWindow[];
+  private readonly createLayer: Uint8Array;
+
+  /** Builds the create onion for `hops` (guard first) under a fresh circuit id. */
+  constructor(crypto: CryptoProvider, hops: readonly OnionHop[]) {
+    const onion = buildCreateOnion(crypto, hops);
+    this.crypto = crypto;
+    this.hops = [...hops];
+    this.circuitId = crypto.randomBytes(CIRCUIT_ID_LENGTH);
+    this.hopKeys = onion.hopKeys;
+    this.createLayer = onion.layer;
+    this.sealers = onion.hopKeys.map((k) => createLayerSealer(crypto, k.forwardKey));
+    this.windows = onion.hopKeys.map(() => createReplayWindow());
+  }
+
+  /** The guard to send every request of this circuit to. */
+  get guard(): PeerTarget {
+    return this.hops[0] as OnionHop;
+  }
+
+  /** The OnionRequest{create} to send to the guard. */
+  createRequest(options: { timeoutMs: number }): Uint8Array {
+    checkTimeout(options.timeoutMs);
+    return encodeOnionRequest({
+      request: { case: 'create', value: { circuitId: this.circuitId, layer: decodeMessage(CreateLayerSchema, this.createLayer) } },
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  /** Checks the guard's answer to `createRequest`: returns when every hop built its part, else PATH_FAILED{hop}. */
+  checkCreated(responseBytes: Uint8Array): void {
+    const inner = this.peel(responseBytes, 'created');
+    if (inner.length !== 0) throw pathFailed(this.hops.length - 1, new SamizdatError('MALFORMED', 'the exit answered create with data'));
+  }
+
+  /** The OnionRequest{relay} carrying `exitPayload` (see encodeExitPayload) to the guard. */
+  wrap(exitPayload: Uint8Array, options: { timeoutMs: number }): Uint8Array {
+    checkTimeout(options.timeoutMs);
+    const layer = wrapRequest(this.crypto, this.sealers, exitPayload);
+    return encodeOnionRequest({
+      request: { case: 'relay', value: { circuitId: this.circuitId, layer: decodeMessage(SealedLayerSchema, layer) } },
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  /** The exit's inner answer to a `wrap` request (the target's sealed answer), else PATH_FAILED{hop}. */
+  unwrap(responseBytes: Uint8Array): Uint8Array {
+    return this.peel(responseBytes, 'relayed');
+  }
+
+  /** Seals `request` for `target` and wraps it for the circuit; keep `responseKey` for `openAnswer`. */
+  wrapTargetRequest(target: OnionHop, request: Uint8Array, options: { timeoutMs: number }): { request: Uint8Array; responseKey: Uint8Array } {
+    const sealed = sealTargetRequest(this.crypto, target, request);
+    return { request: this.wrap(encodeExitPayload(target, sealed.layer), options), responseKey: sealed.responseKey };
+  }
+
+  /**
+   * The target's answer to a `wrapTargetRequest` request. PATH_FAILED{hop} when a hop failed
+   * (hop 3: the target was unreachable or refused the layer; a broken answer also counts as the
+   * target's); the target handler's own typed error (e.g. WRONG_SWARM) is thrown as is.
+   */
+  openAnswer(responseBytes: Uint8Array, responseKey: Uint8Array): Uint8Array {
+    const inner = this.unwrap(responseBytes);
+    try {
+      return openTargetResponse(this.crypto, responseKey, inner);
+    } catch (err) {
+      if (isSamizdatError(err) && err.detail.remote === true) throw err;
+      throw pathFailed(this.hops.length, err);
+    }
+  }
+
+  /** The OnionRequest{destroy} for this circuit (best effort; the guard also expires idle circuits). */
+  destroyRequest(): Uint8Array {
+    return encodeOnionRequest({ request: { case: 'destroy', value: { circuitId: this.circuitId } } });
+  }
+
+  private peel(responseBytes: Uint8Array, expected: 'created' | 'relayed'): Uint8Array {
+    let sealed: Uint8Array;
+    try {
+      const response = decodeMessage(OnionResponseSchema, responseBytes);
+      if (response.response.case === 'error') throw errorFromReply(response.response.value);
+      if (response.response.case !== expected) throw new SamizdatError('MALFORMED', `the guard answered ${String(response.response.case)}, not ${expected}`);
+      sealed = encodeMessage(SealedLayerSchema, response.response.value);
+    } catch (err) {
+      throw pathFailed(0, err);
+    }
+    let result;
+    try {
+      result = unwrapResponse(this.crypto, this.hopKeys, sealed, this.windows);
+    } catch (err) {
+      const hop = isSamizdatError(err) && typeof err.detail.hop === 'number' ? err.detail.hop : 0;
+      throw pathFailed(hop, err);
+    }
+    if ('failure' in result) throw pathFailed(result.failure.hop, result.failure.error);
+    return result.inner;
+  }
+}

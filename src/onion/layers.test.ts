@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { concatBytes, createNodeCryptoProvider, generateHybridKeyPair, type HybridPrivateKey } from '../crypto/index.ts';
+import { isSamizdatError } from '../errors.ts';
+import { OnionCircuit, encodeExitPayload } from './client-circuit.ts';
+import { buildCreateOnion, peelCreateLayer, type OnionHop } from './create-onion.ts';
+import { createOnionKeyRing, onionKeyId, type MemoryOnionKeyRing } from './onion-keys.ts';
+import { createLayerSealer, createReplayWindow, openLayer, sealBackward, unwrapResponse, wrapRequest } from './relay-layer.ts';
+import { createReplayCache } from './replay-cache.ts';
+import { openTargetRequest, openTargetResponse, sealTargetError, sealTargetRequest, sealTargetResponse } from './target-layer.ts';
+import { SamizdatError } from '../errors.ts';
+
+const crypto = createNodeCryptoProvider();
+
+interface Node {
+  readonly key: HybridPrivateKey;
+  readonly ring: MemoryOnionKeyRing;
+  readonly hop: OnionHop;
+}
+
+function makeNode(name: string): Node {
+  const key = generateHybridKeyPair(crypto);
+  const ring = createOnionKeyRing(crypto, [{ key }]);
+  return { key, ring, hop: { peerId: name, addresses: [`/ip4/127.0.0.1/tcp/1/${name}`], onionPublicKey: key.publicKey, keyId: onionKeyId(crypto, key.publicKey) } };
+}
+
+const nodes = [makeNode('guard'), makeNode('middle'), makeNode('exit')];
+const target = makeNode('target');
+const hops = nodes.map((n) => n.hop);
+const cache = () => createReplayCache({ now: () => 0, maxEntries: 1_000 });
+
+function flip(bytes: Uint8Array, at: number): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[at % copy.length] = (copy[at % copy.length] ?? 0) ^ 0x01;
+  return copy;
+}
+
+function rejected(fn: () => unknown): void {
+  assert.throws(fn, (e) => isSamizdatError(e) && ['DECRYPT_FAILED', 'MALFORMED', 'BAD_KEY'].includes(e.code));
+}
+
+/** The create layer each hop receives, peeled in order with fresh replay caches. */
+function createLayersPerHop(layer: Uint8Array): Uint8Array[] {
+  const out = [layer];
+  let current = layer;
+  for (const node of nodes.slice(0, -1)) {
+    current = peelCreateLayer(crypto, node.ring, cache(), current).inner;
+    out.push(current);
+  }
+  return out;
+}
+
+describe('create onion', () => {
+  it('each hop peels its layer, learns the next hop only, and derives the client keys', () => {
+    const onion = buildCreateOnion(crypto, hops);
+    let current = onion.layer;
+    nodes.forEach((node, i) => {
+      const peeled = peelCreateLayer(crypto, node.ring, cache(), current);
+      assert.deepEqual(peeled.keys, onion.hopKeys[i]);
+      assert.equal(peeled.next?.peerId, nodes[i + 1]?.hop.peerId);
+      current = peeled.inner;
+    });
+    assert.equal(current.length, 0);
+  });
+
+  it('a changed byte in any hop layer is rejected at that hop', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.nat(), (hop, at) => {
+        const received = createLayersPerHop(buildCreateOnion(crypto, hops).layer)[hop] as Uint8Array;
+        const node = nodes[hop] as Node;
+        rejected(() => peelCreateLayer(crypto, node.ring, cache(), flip(received, at)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a replayed create layer is rejected', () => {
+    const replay = cache();
+    const layer = buildCreateOnion(crypto, hops).layer;
+    peelCreateLayer(crypto, nodes[0]!.ring, replay, layer);
+    assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, replay, layer), (e) => isSamizdatError(e, 'MALFORMED') && /replayed/.test(e.message));
+  });
+
+  it('a retired key gives BAD_KEY', () => {
+    const node = makeNode('retiring');
+    const layer = buildCreateOnion(crypto, [node.hop]).layer;
+    node.ring.retire(node.hop.keyId);
+    assert.throws(() => peelCreateLayer(crypto, node.ring, cache(), layer), (e) => isSamizdatError(e, 'BAD_KEY'));
+  });
+
+  it('right X25519 + wrong ML-KEM key fails, and the other way round', () => {
+    const other = generateHybridKeyPair(crypto);
+    const node = nodes[0] as Node;
+    const mixes = [
+      concatBytes(node.key.x25519.publicKey, other.mlKem.publicKey),
+      concatBytes(other.x25519.publicKey, node.key.mlKem.publicKey),
+    ];
+    for (const onionPublicKey of mixes) {
+      // The key id names the node's real key, so the node tries its key and must fail to open.
+      const layer = buildCreateOnion(crypto, [{ ...node.hop, onionPublicKey }]).layer;
+      assert.throws(() => peelCreateLayer(crypto, node.ring, cache(), layer), (e) => isSamizdatError(e, 'DECRYPT_FAILED'));
+      const sealed = sealTargetRequest(crypto, { onionPublicKey, keyId: node.hop.keyId }, new Uint8Array([1, 2, 3]));
+      assert.throws(() => openTargetRequest(crypto, node.ring, cache(), sealed.layer), (e) => isSamizdatError(e, 'DECRYPT_FAILED'));
+    }
+  });
+});
+
+describe('relay layers', () => {
+  const keys = buildCreateOnion(crypto, hops).hopKeys;
+
+  /** The forward layer each hop receives for one request. */
+  function relayLayersPerHop(payload: Uint8Array): Uint8Array[] {
+    const sealers = keys.map((k) => createLayerSealer(crypto, k.forwardKey));
+    const out = [wrapRequest(crypto, sealers, payload)];
+    for (let i = 0; i < keys.length - 1; i++) out.push(openLayer(crypto, keys[i]!.forwardKey, undefined, out[i]!));
+    return out;
+  }
+
+  it('each hop opens its layer; the exit finds the payload', () => {
+    const payload = new Uint8Array([9, 8, 7]);
+    const layers = relayLayersPerHop(payload);
+    assert.deepEqual(openLayer(crypto, keys[2]!.forwardKey, createReplayWindow(), layers[2]!), payload);
+  });
+
+  it('a changed byte in any relay layer is rejected at that hop', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.nat(), (hop, at) => {
+        const received = relayLayersPerHop(new Uint8Array(100).fill(7))[hop]!;
+        rejected(() => openLayer(crypto, keys[hop]!.forwardKey, createReplayWindow(), flip(received, at)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a replayed relay nonce is rejected', () => {
+    const window = createReplayWindow();
+    const layer = relayLayersPerHop(new Uint8Array(4))[0]!;
+    openLayer(crypto, keys[0]!.forwardKey, window, layer);
+    assert.throws(() => openLayer(crypto, keys[0]!.forwardKey, window, layer), (e) => isSamizdatError(e, 'MALFORMED') && /replayed/.test(e.message));
+  });
+
+  it('two hops see unrelated nonces (random counter starts)', () => {
+    const a = createLayerSealer(crypto, keys[0]!.forwardKey).seal(new Uint8Array(1));
+    const b = createLayerSealer(crypto, keys[1]!.forwardKey).seal(new Uint8Array(1));
+    assert.notDeepEqual(a.subarray(2, 14), b.subarray(2, 14));
+  });
+
+  it('backward layers: the client learns the answer, or the index of the failed hop', () => {
+    const backs = keys.map((k) => createLayerSealer(crypto, k.backwardKey));
+    const wrapBack = (from: number, inner: Uint8Array): Uint8Array => {
+      let bytes = inner;
+      for (let i = from; i >= 0; i--) bytes = sealBackward(backs[i]!, { inner: bytes });
+      return bytes;
+    };
+    const answer = wrapBack(2, new Uint8Array([42]));
+    assert.deepEqual(unwrapResponse(crypto, keys, answer), { inner: new Uint8Array([42]) });
+    // The middle could not reach the exit: hop 2.
+    const failure = sealBackward(backs[1]!, { failure: { hop: 1, error: new SamizdatError('PATH_FAILED', 'down') } });
+    const result = unwrapResponse(crypto, keys, sealBackward(backs[0]!, { inner: failure }));
+    assert.ok('failure' in result && result.failure.hop === 2 && result.failure.error.code === 'PATH_FAILED');
+    // The exit could not reach the target: hop 3.
+    const exitFailure = sealBackward(backs[2]!, { failure: { hop: 1, error: new SamizdatError('DECRYPT_FAILED', 'x') } });
+    const r3 = unwrapResponse(crypto, keys, wrapBack(1, exitFailure));
+    assert.ok('failure' in r3 && r3.failure.hop === 3);
+  });
+});
+
+describe('target layer', () => {
+  it('round-trips a request and an answer, and carries the handler error', () => {
+    const sealed = sealTargetRequest(crypto, target.hop, new Uint8Array([1, 2, 3]));
+    const opened = openTargetRequest(crypto, target.ring, cache(), sealed.layer);
+    assert.deepEqual(opened.request, new Uint8Array([1, 2, 3]));
+    assert.deepEqual(opened.responseKey, sealed.responseKey);
+    const answer = sealTargetResponse(crypto, opened.responseKey, new Uint8Array(2000));
+    assert.equal(answer.length, 4096 + 16, 'padded to a bucket');
+    assert.deepEqual(openTargetResponse(crypto, sealed.responseKey, answer), new Uint8Array(2000));
+    const error = sealTargetError(crypto, opened.responseKey, new SamizdatError('WRONG_SWARM', 'elsewhere'));
+    assert.throws(() => openTargetResponse(crypto, sealed.responseKey, error), (e) => isSamizdatError(e, 'WRONG_SWARM') && e.detail.remote === true);
+  });
+
+  it('a changed byte is rejected at the target; a replay is rejected', () => {
+    fc.assert(
+      fc.property(fc.nat(), (at) => {
+        const sealed = sealTargetRequest(crypto, target.hop, new Uint8Array(10));
+        rejected(() => openTargetRequest(crypto, target.ring, cache(), flip(sealed.layer, at)));
+      }),
+      { numRuns: 40 },
+    );
+    const replay = cache();
+    const sealed = sealTargetRequest(crypto, target.hop, new Uint8Array(10));
+    openTargetRequest(crypto, target.ring, replay, sealed.layer);
+    assert.throws(() => openTargetRequest(crypto, target.ring, replay, sealed.layer), (e) => isSamizdatError(e, 'MALFORMED'));
+  });
+});
+
+describe('random bytes into every peel/open function raise only SamizdatError', () => {
+  const circuit = new OnionCircuit(crypto, hops);
+  const key = new Uint8Array(32).fill(3);
+  const fns: ((b: Uint8Array) => unknown)[] = [
+    (b) => peelCreateLayer(crypto, nodes[0]!.ring, cache(), b),
+    (b) => openLayer(crypto, key, createReplayWindow(), b),
+    (b) => unwrapResponse(crypto, buildCreateOnion(crypto, hops.slice(0, 1)).hopKeys, b),
+    (b) => openTargetRequest(crypto, target.ring, cache(), b),
+    (b) => openTargetResponse(crypto, key, b),
+    (b) => circuit.unwrap(b),
+    (b) => circuit.openAnswer(b, key),
+    (b) => circuit.checkCreated(b),
+  ];
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 2000 }),
+    // Structured-looking inputs: a valid prefix with a random tail.
+    fc.uint8Array({ maxLength: 200 }).map((tail) => concatBytes(buildCreateOnion(crypto, hops.slice(2)).layer.subarray(0, 40), tail)),
+  );
+  fns.forEach((fn, i) => {
+    it(`function ${i}`, () => {
+      fc.assert(
+        fc.property(bytes, (b) => {
+          try {
+            fn(b);
+          } catch (err) {
+            assert.ok(isSamizdatError(err), String(err));
+          }
+        }),
+        { numRuns: 150 },
+      );
+    });
+  });
+});
+
+describe('OnionCircuit', () => {
+  it('encodeExitPayload refuses a target layer that is not one', () => {
+    assert.throws(() => encodeExitPayload(target.hop, new Uint8Array([0xff, 0xff])), (e) => isSamizdatError(e, 'MALFORMED'));
+  });
+});

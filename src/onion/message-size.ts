@@ -1,0 +1,75 @@
+/**
+ * Size classes for onion RPC messages. Each hop strips or adds a layer, so unpadded messages would
+ * shrink on the way in and grow on the way back, telling a relay how far it is from the client.
+ * Every OnionRequest and OnionResponse is therefore filled (its `padding` field, zeros: the link
+ * is encrypted) up to a size class: a padding bucket plus a fixed slack larger than all onion
+ * overhead. Every hop of a circuit then sees the same size for the same message. Pure.
+ */
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { SamizdatError } from '../errors.ts';
+import { OnionRequestSchema, OnionResponseSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { MAX_FRAME_BYTES, encodeMessage } from '../wire/index.ts';
+import { PADDING_BUCKETS } from './padding.ts';
+
+/**
+ * Request slack: above the largest onion overhead of a request, the guard's create onion
+ * (three KEM ciphertexts of 1,120 bytes, keys, addresses: about 3.7 KiB), and above a target
+ * layer (1.2 KiB) plus three relay layers.
+ */
+export const REQUEST_SIZE_SLACK = 4_096;
+/** Response slack: a target answer grows by a tag, three relay layers and framing (~200 bytes). */
+export const RESPONSE_SIZE_SLACK = 1_024;
+
+/** Frame room kept for the RPC session envelope around an onion message. */
+const SESSION_ENVELOPE_BYTES = 64;
+const PADDING_TAG_BYTES = 1; // field 15, wire type 2
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    len += 1;
+  }
+  return len;
+}
+
+/** The padding length that adds exactly `extra` bytes to a message, or undefined if none does. */
+function paddingFor(extra: number): number | undefined {
+  if (extra === 0) return 0;
+  for (let lenBytes = 1; lenBytes <= 3; lenBytes++) {
+    const n = extra - PADDING_TAG_BYTES - lenBytes;
+    if (n >= 0 && varintLength(n) === lenBytes) return n;
+  }
+  return undefined;
+}
+
+function fill(bare: Uint8Array, slack: number, encodeWith: (padding: Uint8Array) => Uint8Array): Uint8Array {
+  const limit = MAX_FRAME_BYTES - SESSION_ENVELOPE_BYTES;
+  for (const bucket of PADDING_BUCKETS) {
+    const size = Math.min(bucket + slack, limit);
+    if (size < bare.length) continue;
+    const n = paddingFor(size - bare.length);
+    if (n === undefined) continue;
+    return n === 0 ? bare : encodeWith(new Uint8Array(n));
+  }
+  if (bare.length <= limit) return bare; // larger than every class: cannot hide it, still send
+  throw new SamizdatError('TOO_LARGE', `an onion message of ${bare.length} bytes exceeds the frame`, {
+    detail: { limit, actual: bare.length },
+  });
+}
+
+/** Encodes an OnionRequest filled to its size class. */
+export function encodeOnionRequest(init: MessageInitShape<typeof OnionRequestSchema>): Uint8Array {
+  const message = create(OnionRequestSchema, init);
+  message.padding = new Uint8Array(0);
+  const bare = encodeMessage(OnionRequestSchema, message);
+  return fill(bare, REQUEST_SIZE_SLACK, (padding) => encodeMessage(OnionRequestSchema, { ...message, padding }));
+}
+
+/** Encodes an OnionResponse filled to its size class. */
+export function encodeOnionResponse(init: MessageInitShape<typeof OnionResponseSchema>): Uint8Array {
+  const message = create(OnionResponseSchema, init);
+  message.padding = new Uint8Array(0);
+  const bare = encodeMessage(OnionResponseSchema, message);
+  return fill(bare, RESPONSE_SIZE_SLACK, (padding) => encodeMessage(OnionResponseSchema, { ...message, padding }));
+}

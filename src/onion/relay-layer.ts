@@ -1,0 +1,143 @@
+/**
+ * Relay layers (README "Requests over a circuit"): AES-256-GCM under a circuit's forward or
+ * backward key, each SealedLayer carrying its 12-byte nonce. Nonces are a 96-bit counter that
+ * starts at a random value, so they never repeat under one key and two hops see unrelated nonces.
+ * The receiver of a forward layer rejects repeated nonces with a ReplayWindow. Pure.
+ */
+import { create } from '@bufbuild/protobuf';
+import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, toHex, utf8, type CryptoProvider } from '../crypto/index.ts';
+import { SamizdatError } from '../errors.ts';
+import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
+import type { HopKeys } from './create-onion.ts';
+import type { ReplayWindow } from './replay-window.ts';
+import { decodeCanonical } from './strict-decode.ts';
+
+export { createReplayWindow, REPLAY_WINDOW_SIZE, type ReplayWindow } from './replay-window.ts';
+
+const RELAY_AAD = utf8('samizdat/v1/onion-relay');
+/** Top bit of the random start kept clear, so 2^95 increments can never wrap the counter. */
+const START_MASK = 0x7f;
+
+export interface LayerSealer {
+  /** Seals `plaintext` into a serialized SealedLayer under the next nonce. */
+  seal(plaintext: Uint8Array): Uint8Array;
+}
+
+function counterOf(nonce: Uint8Array): bigint {
+  return BigInt(`0x${toHex(nonce)}`);
+}
+
+function nonceOf(counter: bigint): Uint8Array {
+  const hex = counter.toString(16).padStart(2 * SIZES.aesNonce, '0');
+  const out = new Uint8Array(SIZES.aesNonce);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** A counter-nonce sealer for one relay key (NONCE_EXHAUSTED after MAX_MESSAGES_PER_KEY). */
+export function createLayerSealer(crypto: CryptoProvider, key: Uint8Array): LayerSealer {
+  assertBytes('key', key, SIZES.aesKey);
+  const ownKey = Uint8Array.from(key);
+  const start = crypto.randomBytes(SIZES.aesNonce);
+  start[0] = (start[0] ?? 0) & START_MASK;
+  let counter = counterOf(start);
+  let sealed = 0;
+  return {
+    seal(plaintext) {
+      assertBytes('plaintext', plaintext);
+      if (sealed >= MAX_MESSAGES_PER_KEY) throw new SamizdatError('NONCE_EXHAUSTED', 'this circuit key has sealed its maximum; build a new circuit');
+      const nonce = nonceOf(counter);
+      counter += 1n;
+      sealed += 1;
+      const ciphertext = crypto.aesGcmSeal(ownKey, nonce, plaintext, RELAY_AAD);
+      return encodeMessage(SealedLayerSchema, create(SealedLayerSchema, { nonce, sealed: ciphertext }));
+    },
+  };
+}
+
+/**
+ * Opens a serialized SealedLayer. MALFORMED for bad structure or a replayed nonce (when a window
+ * is given), DECRYPT_FAILED when tampered or sealed under another key.
+ */
+export function openLayer(crypto: CryptoProvider, key: Uint8Array, window: ReplayWindow | undefined, bytes: Uint8Array): Uint8Array {
+  assertBytes('key', key, SIZES.aesKey);
+  assertBytes('bytes', bytes);
+  const layer = decodeCanonical(SealedLayerSchema, bytes);
+  if (layer.nonce.length !== SIZES.aesNonce) throw new SamizdatError('MALFORMED', `nonce must be ${SIZES.aesNonce} bytes`);
+  if (layer.sealed.length < SIZES.aesTag) throw new SamizdatError('MALFORMED', 'sealed layer is shorter than its tag');
+  const counter = counterOf(layer.nonce);
+  if (window !== undefined && !window.check(counter)) throw new SamizdatError('MALFORMED', 'replayed relay layer');
+  const plaintext = crypto.aesGcmOpen(key, layer.nonce, layer.sealed, RELAY_AAD);
+  // Recorded only once authentic, so forged nonces cannot move the window.
+  if (window !== undefined && !window.accept(counter)) throw new SamizdatError('MALFORMED', 'replayed relay layer');
+  return plaintext;
+}
+
+/**
+ * The SealedLayer for the guard: `exitPayload` sealed for the exit, then for each hop before it.
+ * `sealers` holds one forward sealer per hop, guard first.
+ */
+export function wrapRequest(crypto: CryptoProvider, sealers: readonly LayerSealer[], exitPayload: Uint8Array): Uint8Array {
+  assertBytes('exitPayload', exitPayload);
+  if (!Array.isArray(sealers) || sealers.length === 0) throw new SamizdatError('INVALID_ARGUMENT', 'sealers must list at least one hop');
+  let layer = exitPayload;
+  for (let i = sealers.length - 1; i >= 0; i--) layer = (sealers[i] as LayerSealer).seal(layer);
+  return layer;
+}
+
+/** A relay's backward answer: the inner answer, or a failure `hop` hops further on. */
+export type BackwardContent = { readonly inner: Uint8Array } | { readonly failure: { readonly hop: number; readonly error: unknown } };
+
+/** Seals a backward body (BackwardBody) with a relay's backward sealer. */
+export function sealBackward(sealer: LayerSealer, content: BackwardContent): Uint8Array {
+  const body =
+    'inner' in content
+      ? create(BackwardBodySchema, { body: { case: 'inner', value: content.inner } })
+      : create(BackwardBodySchema, {
+          body: { case: 'failure', value: { hop: content.failure.hop, error: errorReplyFromError(content.failure.error) } },
+        });
+  return sealer.seal(encodeMessage(BackwardBodySchema, body));
+}
+
+export type UnwrappedResponse =
+  | { readonly inner: Uint8Array }
+  | { readonly failure: { readonly hop: number; readonly error: SamizdatError } };
+
+/**
+ * Peels the backward layers of an answer, guard first. Returns the exit's inner answer, or the
+ * failure reported by a hop with `hop` = index of the failed hop (0 guard .. hopKeys.length - 1
+ * exit, hopKeys.length = the target). `windows` (one per hop) reject replayed answers.
+ * MALFORMED / DECRYPT_FAILED when a layer is broken.
+ */
+export function unwrapResponse(
+  crypto: CryptoProvider,
+  hopKeys: readonly HopKeys[],
+  bytes: Uint8Array,
+  windows?: readonly ReplayWindow[],
+): UnwrappedResponse {
+  assertBytes('bytes', bytes);
+  let current = bytes;
+  for (let i = 0; i < hopKeys.length; i++) {
+    const keys = hopKeys[i] as HopKeys;
+    let body;
+    try {
+      body = decodeCanonical(BackwardBodySchema, openLayer(crypto, keys.backwardKey, windows?.[i], current));
+    } catch (err) {
+      if (!(err instanceof SamizdatError)) throw err;
+      throw new SamizdatError(err.code, err.message, { cause: err, detail: { ...err.detail, hop: i } });
+    }
+    if (body.body.case === 'inner') {
+      current = body.body.value;
+      continue;
+    }
+    if (body.body.case !== 'failure') throw new SamizdatError('MALFORMED', 'empty backward body', { detail: { hop: i } });
+    const failure = body.body.value;
+    if (failure.hop < 1 || failure.hop > hopKeys.length - i) {
+      throw new SamizdatError('MALFORMED', 'hop failure names a hop outside the circuit', { detail: { hop: i } });
+    }
+    const error = failure.error === undefined ? new SamizdatError('MALFORMED', 'hop failure without an error') : errorFromReply(failure.error);
+    return { failure: { hop: i + failure.hop, error } };
+  }
+  return { inner: current };
+}

@@ -1,0 +1,288 @@
+/**
+ * The relay service (README, DESIGN.md §4): serves /samizdat/onion/1.0.0 on every node. As a
+ * guard, middle or exit it builds circuits and relays requests; as a target it opens Deliver
+ * layers and hands the request bytes to the injected `deliver` handler. It uses only the injected
+ * transport, clock, crypto and keys. Every failure becomes a typed answer, so a bad request never
+ * ends the service; failures further down the path are sealed for the client as HopFailure.
+ */
+import { create } from '@bufbuild/protobuf';
+import type { CryptoProvider } from '../crypto/index.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import {
+  CreateLayerSchema,
+  DeliverSchema,
+  ExitPayloadSchema,
+  OnionRequestSchema,
+  OnionResponseSchema,
+  SealedLayerSchema,
+  TargetLayerSchema,
+  type CreateCircuit,
+  type Deliver,
+  type DestroyCircuit,
+  type OnionRequest,
+  type RelayData,
+} from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { decodeMessage, encodeMessage, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
+import { createCircuitTable, type Circuit } from './circuit-table.ts';
+import { CIRCUIT_ID_LENGTH } from './client-circuit.ts';
+import { peelCreateLayer } from './create-onion.ts';
+import { fromHopAddress } from './hop-address.ts';
+import { encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
+import type { OnionKeyRing } from './onion-keys.ts';
+import { openLayer, sealBackward, type BackwardContent } from './relay-layer.ts';
+import { CIRCUIT_SWEEP_INTERVAL_MS, DEFAULT_RELAY_LIMITS, DESTROY_TIMEOUT_MS, type RelayLimits } from './relay-limits.ts';
+import { createReplayCache } from './replay-cache.ts';
+import { createRelaySessionPool } from './session-pool.ts';
+import { openTargetRequest, sealTargetError, sealTargetResponse } from './target-layer.ts';
+import { decodeCanonical } from './strict-decode.ts';
+
+/** The libp2p protocol of onion routing. */
+export const ONION_PROTOCOL = '/samizdat/onion/1.0.0';
+
+/**
+ * What one hop saw, for the instrumented-devnet tests. A hop cannot know whether it is a guard or
+ * a middle, so `role` is 'relay' for both; the test maps peers to roles.
+ */
+export interface RelayObservation {
+  readonly role: 'relay' | 'exit' | 'target';
+  readonly kind: 'create' | 'relay' | 'deliver';
+  /** The peer the message came from. */
+  readonly fromPeer: string;
+  /** The peer it was forwarded to (absent at the target). */
+  readonly toPeer?: string;
+  /** The circuit id on the incoming link. */
+  readonly circuitId?: Uint8Array;
+  /** Everything this hop could read after removing its layer. */
+  readonly plaintext?: Uint8Array;
+}
+
+export interface RelayServiceOptions {
+  readonly transport: RpcTransport;
+  readonly crypto: CryptoProvider;
+  readonly keys: OnionKeyRing;
+  readonly now: () => number;
+  /** The target's handler: the decrypted request bytes in, the answer out (a typed error is sent back sealed). */
+  readonly deliver: (request: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
+  readonly observer?: (event: RelayObservation) => void;
+  readonly limits?: Partial<RelayLimits>;
+}
+
+export interface RelayService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Circuits held now (for metrics and tests). */
+  readonly circuitCount: number;
+}
+
+type Budget = { readonly timeoutMs: number; readonly signal: AbortSignal };
+
+const errorResponse = (err: unknown): Uint8Array => encodeOnionResponse({ response: { case: 'error', value: errorReplyFromError(err) } });
+const sealedMessage = (bytes: Uint8Array) => decodeMessage(SealedLayerSchema, bytes);
+
+export function createRelayService(options: RelayServiceOptions): RelayService {
+  const { transport, crypto, keys, now, deliver, observer } = options;
+  const limits: RelayLimits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+  const circuits = createCircuitTable(crypto, limits);
+  const createReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
+  const targetReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
+  const streams = new Set<RpcStream>();
+  let pool = createRelaySessionPool(transport, ONION_PROTOCOL);
+  let running: AbortController | undefined;
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
+
+  const observe = (event: RelayObservation): void => {
+    try {
+      observer?.(event);
+    } catch {
+      // an observer is instrumentation; it must never change what the relay does
+    }
+  };
+
+  /** Sends `body` to the next peer with a little less time than we have. */
+  const forward = async (target: PeerTarget, body: (timeoutMs: number) => Uint8Array, budget: Budget) => {
+    const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
+    if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to forward');
+    const bytes = await pool.request(target, body(timeoutMs), { timeoutMs, signal: budget.signal });
+    return decodeMessage(OnionResponseSchema, bytes);
+  };
+
+  const sealFor = (circuit: Circuit, content: BackwardContent) => sealedMessage(sealBackward(circuit.backward, content));
+
+  const destroyNext = (circuit: Circuit): void => {
+    const next = circuit.next;
+    if (next === undefined || running === undefined) return;
+    const body = encodeOnionRequest({ request: { case: 'destroy', value: { circuitId: next.circuitId } } });
+    pool.request(next.target, body, { timeoutMs: DESTROY_TIMEOUT_MS, signal: running.signal }).catch(() => undefined);
+  };
+
+  const handleCreate = async (fromPeer: string, msg: CreateCircuit, budget: Budget): Promise<Uint8Array> => {
+    if (msg.circuitId.length !== CIRCUIT_ID_LENGTH) throw new SamizdatError('MALFORMED', `circuit_id must be ${CIRCUIT_ID_LENGTH} bytes`);
+    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'create without a layer');
+    const peeled = peelCreateLayer(crypto, keys, createReplay, encodeMessage(CreateLayerSchema, msg.layer));
+    const circuit = circuits.add(fromPeer, msg.circuitId, peeled.keys, now());
+    const next = peeled.next;
+    observe({ role: next === undefined ? 'exit' : 'relay', kind: 'create', fromPeer, circuitId: circuit.circuitId, plaintext: peeled.plaintext, ...(next === undefined ? {} : { toPeer: next.peerId }) });
+    if (next === undefined) return encodeOnionResponse({ response: { case: 'created', value: sealFor(circuit, { inner: new Uint8Array(0) }) } });
+    const outgoingId = crypto.randomBytes(CIRCUIT_ID_LENGTH);
+    const layer = decodeMessage(CreateLayerSchema, peeled.inner);
+    let content: BackwardContent;
+    try {
+      const answer = await forward(next, (timeoutMs) => encodeOnionRequest({ request: { case: 'create', value: { circuitId: outgoingId, layer } }, timeoutMs }), budget);
+      if (answer.response.case === 'created') content = { inner: encodeMessage(SealedLayerSchema, answer.response.value) };
+      else if (answer.response.case === 'error') content = { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
+      else content = { failure: { hop: 1, error: new SamizdatError('MALFORMED', 'the next hop answered create with something else') } };
+    } catch (err) {
+      content = { failure: { hop: 1, error: err } };
+    }
+    if ('failure' in content) circuits.remove(circuit);
+    else circuit.next = { target: next, circuitId: outgoingId };
+    return encodeOnionResponse({ response: { case: 'created', value: sealFor(circuit, content) } });
+  };
+
+  /** The exit's part: send the target layer to the target and return its sealed answer. */
+  const exitDeliver = async (fromPeer: string, circuit: Circuit, plaintext: Uint8Array, budget: Budget): Promise<BackwardContent> => {
+    const payload = decodeCanonical(ExitPayloadSchema, plaintext);
+    const target = fromHopAddress(payload.target);
+    const layer = decodeMessage(TargetLayerSchema, payload.targetLayer);
+    observe({ role: 'exit', kind: 'relay', fromPeer, toPeer: target.peerId, circuitId: circuit.circuitId, plaintext });
+    try {
+      const answer =
+        target.peerId === transport.peerId
+          ? decodeMessage(OnionResponseSchema, await handleDeliver(transport.peerId, create(DeliverSchema, { layer }), budget))
+          : await forward(target, (timeoutMs) => encodeOnionRequest({ request: { case: 'deliver', value: { layer } }, timeoutMs }), budget);
+      if (answer.response.case === 'delivered') return { inner: answer.response.value };
+      if (answer.response.case === 'error') return { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
+      return { failure: { hop: 1, error: new SamizdatError('MALFORMED', 'the target answered deliver with something else') } };
+    } catch (err) {
+      return { failure: { hop: 1, error: err } };
+    }
+  };
+
+  const handleRelay = async (fromPeer: string, msg: RelayData, budget: Budget): Promise<Uint8Array> => {
+    const circuit = circuits.get(fromPeer, msg.circuitId);
+    if (circuit === undefined) throw new SamizdatError('MALFORMED', 'unknown circuit');
+    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'relay without a layer');
+    const plaintext = openLayer(crypto, circuit.keys.forwardKey, circuit.window, encodeMessage(SealedLayerSchema, msg.layer));
+    circuit.inFlight += 1;
+    circuit.lastUsedMs = now();
+    try {
+      let content: BackwardContent;
+      const next = circuit.next;
+      if (next === undefined) {
+        content = await exitDeliver(fromPeer, circuit, plaintext, budget);
+      } else {
+        const layer = sealedMessage(plaintext);
+        observe({ role: 'relay', kind: 'relay', fromPeer, toPeer: next.target.peerId, circuitId: circuit.circuitId, plaintext });
+        try {
+          const answer = await forward(next.target, (timeoutMs) => encodeOnionRequest({ request: { case: 'relay', value: { circuitId: next.circuitId, layer } }, timeoutMs }), budget);
+          if (answer.response.case === 'relayed') content = { inner: encodeMessage(SealedLayerSchema, answer.response.value) };
+          else if (answer.response.case === 'error') content = { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
+          else content = { failure: { hop: 1, error: new SamizdatError('MALFORMED', 'the next hop answered relay with something else') } };
+        } catch (err) {
+          content = { failure: { hop: 1, error: err } };
+        }
+      }
+      return encodeOnionResponse({ response: { case: 'relayed', value: sealFor(circuit, content) } });
+    } finally {
+      circuit.inFlight -= 1;
+      circuit.lastUsedMs = now();
+    }
+  };
+
+  const handleDeliver = async (fromPeer: string, msg: Deliver, budget: Budget): Promise<Uint8Array> => {
+    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'deliver without a layer');
+    const opened = openTargetRequest(crypto, keys, targetReplay, encodeMessage(TargetLayerSchema, msg.layer));
+    observe({ role: 'target', kind: 'deliver', fromPeer, plaintext: opened.request });
+    const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
+    if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to answer');
+    const signal = AbortSignal.any([budget.signal, AbortSignal.timeout(timeoutMs)]);
+    let sealed: Uint8Array;
+    try {
+      const answer = await new Promise<Uint8Array>((resolve, reject) => {
+        const onAbort = (): void => reject(new SamizdatError('PATH_FAILED', 'the target did not answer in time'));
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        deliver(opened.request, signal).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+      sealed = sealTargetResponse(crypto, opened.responseKey, answer);
+    } catch (err) {
+      // The hop's own deadline is not the handler's answer: report it unsealed, as a hop failure.
+      if (signal.aborted && isSamizdatError(err, 'PATH_FAILED')) throw err;
+      sealed = sealTargetError(crypto, opened.responseKey, err);
+    }
+    return encodeOnionResponse({ response: { case: 'delivered', value: sealed } });
+  };
+
+  const handleDestroy = (fromPeer: string, msg: DestroyCircuit): Uint8Array => {
+    const circuit = circuits.get(fromPeer, msg.circuitId);
+    if (circuit !== undefined) {
+      circuits.remove(circuit);
+      destroyNext(circuit);
+    }
+    return encodeOnionResponse({ response: { case: 'destroyed', value: true } });
+  };
+
+  const handle = async (fromPeer: string, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> => {
+    try {
+      const request: OnionRequest = decodeMessage(OnionRequestSchema, body);
+      const asked = request.timeoutMs === 0 ? limits.defaultTimeoutMs : request.timeoutMs;
+      const timeoutMs = Math.min(asked, limits.maxTimeoutMs);
+      const stopSignal = running?.signal ?? AbortSignal.abort();
+      const budget: Budget = { timeoutMs, signal: AbortSignal.any([signal, stopSignal, AbortSignal.timeout(timeoutMs)]) };
+      switch (request.request.case) {
+        case 'create':
+          return await handleCreate(fromPeer, request.request.value, budget);
+        case 'relay':
+          return await handleRelay(fromPeer, request.request.value, budget);
+        case 'deliver':
+          return await handleDeliver(fromPeer, request.request.value, budget);
+        case 'destroy':
+          return handleDestroy(fromPeer, request.request.value);
+        default:
+          throw new SamizdatError('MALFORMED', 'empty onion request');
+      }
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+
+  const sweep = (): void => {
+    for (const circuit of circuits.expire(now(), limits.circuitIdleTimeoutMs)) destroyNext(circuit);
+  };
+
+  return {
+    async start() {
+      if (running !== undefined) return;
+      running = new AbortController();
+      const stopSignal = running.signal;
+      pool = createRelaySessionPool(transport, ONION_PROTOCOL);
+      sweepTimer = setInterval(sweep, Math.min(CIRCUIT_SWEEP_INTERVAL_MS, limits.circuitIdleTimeoutMs));
+      await transport.handle(ONION_PROTOCOL, async (stream, remotePeerId) => {
+        streams.add(stream);
+        try {
+          await serveSession(stream, (body, signal) => handle(remotePeerId, body, signal), {
+            maxConcurrent: limits.maxConcurrentPerSession,
+            signal: stopSignal,
+          });
+        } finally {
+          streams.delete(stream);
+        }
+      });
+    },
+    async stop() {
+      if (running === undefined) return;
+      running.abort(new SamizdatError('PATH_FAILED', 'the relay is stopping'));
+      running = undefined;
+      clearInterval(sweepTimer);
+      sweepTimer = undefined;
+      await transport.unhandle(ONION_PROTOCOL).catch(() => undefined);
+      for (const stream of streams) stream.abort(new SamizdatError('PATH_FAILED', 'the relay is stopping'));
+      streams.clear();
+      pool.close();
+      circuits.clear();
+    },
+    get circuitCount() {
+      return circuits.size;
+    },
+  };
+}

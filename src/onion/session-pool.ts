@@ -1,0 +1,62 @@
+/**
+ * The relay's outgoing sessions: one RpcSession per next peer on the onion protocol, dialled on
+ * first use, redialled once it failed. Created by the relay service; closed by its stop().
+ */
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import { RpcSession, type PeerTarget, type RpcTransport } from '../wire/index.ts';
+import { RELAY_DIAL_TIMEOUT_MS } from './relay-limits.ts';
+
+export interface RelaySessionPool {
+  /** Sends `body` to `target`; PATH_FAILED when it cannot be reached or does not answer in time. */
+  request(target: PeerTarget, body: Uint8Array, options: { timeoutMs: number; signal: AbortSignal }): Promise<Uint8Array>;
+  close(): void;
+}
+
+export function createRelaySessionPool(transport: RpcTransport, protocol: string): RelaySessionPool {
+  const sessions = new Map<string, Promise<RpcSession>>();
+  const closing = new AbortController();
+
+  const forget = (peerId: string, entry: Promise<RpcSession>): void => {
+    if (sessions.get(peerId) !== entry) return;
+    sessions.delete(peerId);
+    entry.then((s) => s.close()).catch(() => undefined);
+  };
+
+  const session = (target: PeerTarget, timeoutMs: number): Promise<RpcSession> => {
+    const existing = sessions.get(target.peerId);
+    if (existing !== undefined) return existing;
+    const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(Math.min(timeoutMs, RELAY_DIAL_TIMEOUT_MS))]);
+    const opening = transport.dial(target, protocol, signal).then(
+      (stream) => new RpcSession(stream),
+      (cause: unknown) => {
+        throw new SamizdatError('PATH_FAILED', `cannot reach ${target.peerId}`, { cause, detail: { peerId: target.peerId } });
+      },
+    );
+    sessions.set(target.peerId, opening);
+    opening.catch(() => forget(target.peerId, opening));
+    return opening;
+  };
+
+  return {
+    async request(target, body, options) {
+      if (closing.signal.aborted) throw new SamizdatError('PATH_FAILED', 'the relay is stopping');
+      let entry = session(target, options.timeoutMs);
+      let open = await entry;
+      if (open.closed) {
+        forget(target.peerId, entry);
+        entry = session(target, options.timeoutMs);
+        open = await entry;
+      }
+      try {
+        return await open.request(body, { timeoutMs: options.timeoutMs, signal: AbortSignal.any([options.signal, closing.signal]) });
+      } catch (err) {
+        if (open.closed) forget(target.peerId, entry);
+        throw isSamizdatError(err) ? err : new SamizdatError('PATH_FAILED', 'the session failed', { cause: err });
+      }
+    },
+    close() {
+      closing.abort(new SamizdatError('PATH_FAILED', 'the relay is stopping'));
+      for (const [peerId, entry] of [...sessions]) forget(peerId, entry);
+    },
+  };
+}

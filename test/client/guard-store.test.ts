@@ -1,0 +1,87 @@
+// Guard pinning (issue 4): two guards kept on disk across restarts (atomic, mode 0600), replaced
+// after GUARD_MAX_FAILURES consecutive failures or when they leave the consensus.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { GUARD_COUNT, GUARD_FILE, GUARD_MAX_FAILURES, openGuardStore } from '../../src/client/guard-store.ts';
+import { subnetsOf } from '../../src/client/path-select.ts';
+import { createNodeCryptoProvider } from '../../src/crypto/index.ts';
+import { peerIdOfPublicKey } from '../../src/directory/index.ts';
+import { isSamizdatError } from '../../src/errors.ts';
+import { fakeNode, seededRandomInt } from './nodes.ts';
+
+const crypto = createNodeCryptoProvider();
+const peers = Array.from({ length: 8 }, () => peerIdOfPublicKey(crypto.generateKey('ed25519').publicKey));
+const PEER = (i: number): string => peers[i]!;
+const nodes = Array.from({ length: 8 }, (_, i) => fakeNode(PEER(i), [`/ip4/10.0.${i % 4}.${i}/tcp/1`]));
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'samizdat-guards-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const open = (seed = 1, allowSameSubnet = false) => openGuardStore({ dir: path.join(dir, 'profile'), now: () => 1_000, randomInt: seededRandomInt(seed), allowSameSubnet });
+
+describe('guard store', () => {
+  it('pins two guards in different /24s and keeps them across restarts', async () => {
+    const store = await open(1);
+    const guards = await store.guardsFor(nodes);
+    assert.equal(guards.length, GUARD_COUNT);
+    const [a, b] = guards.map((g) => nodes.find((n) => n.peerId === g)!);
+    assert.ok(![...subnetsOf(a!)].some((s) => subnetsOf(b!).has(s)), 'guards in different networks');
+    const file = path.join(dir, 'profile', GUARD_FILE);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+    assert.deepEqual(readdirSync(path.dirname(file)), [GUARD_FILE], 'no temporary file left behind');
+    const again = await open(99); // other randomness: the pinned guards still win
+    assert.deepEqual(await again.guardsFor(nodes), guards);
+  });
+
+  it('replaces a guard after GUARD_MAX_FAILURES consecutive failures, not before; success resets', async () => {
+    const store = await open(2);
+    const [g0, g1] = await store.guardsFor(nodes);
+    for (let i = 0; i < GUARD_MAX_FAILURES - 1; i++) await store.recordFailure(g0!);
+    await store.recordSuccess(g0!);
+    for (let i = 0; i < GUARD_MAX_FAILURES - 1; i++) await store.recordFailure(g0!);
+    assert.deepEqual(await store.guardsFor(nodes), [g0, g1], 'still pinned after a reset count');
+    // The count survives a restart.
+    const reopened = await open(2);
+    assert.equal(reopened.current().find((g) => g.peerId === g0)?.failures, GUARD_MAX_FAILURES - 1);
+    await reopened.recordFailure(g0!);
+    const next = await reopened.guardsFor(nodes);
+    assert.equal(next.length, GUARD_COUNT);
+    assert.ok(!next.includes(g0!), 'the failing guard is gone');
+    assert.ok(next.includes(g1!), 'the other guard stays');
+  });
+
+  it('replaces a guard that left the consensus', async () => {
+    const store = await open(3);
+    const [g0, g1] = await store.guardsFor(nodes);
+    const without = nodes.filter((n) => n.peerId !== g0);
+    const next = await store.guardsFor(without);
+    assert.ok(next.includes(g1!) && !next.includes(g0!) && next.length === GUARD_COUNT);
+    const saved = JSON.parse(readFileSync(store.file, 'utf8')) as { guards: { peerId: string }[] };
+    assert.deepEqual(saved.guards.map((g) => g.peerId), next);
+  });
+
+  it('never pins an excluded node and copes with a tiny consensus', async () => {
+    const store = await open(4, true);
+    const two = nodes.slice(0, 2);
+    assert.deepEqual(await store.guardsFor(two, [two[0]!.peerId]), [two[1]!.peerId]);
+    assert.deepEqual(await store.guardsFor([]), []);
+  });
+
+  it('refuses a damaged file with STORAGE_FAILED naming it', async () => {
+    const profile = path.join(dir, 'profile');
+    await (await open()).guardsFor(nodes);
+    for (const text of ['{', '[]', '{"version":2,"guards":[]}', `{"version":1,"guards":[{"peerId":"x","addedAtMs":0,"failures":0}]}`, `{"version":1,"guards":[{"peerId":"${PEER(1)}","addedAtMs":0,"failures":99}]}`]) {
+      writeFileSync(path.join(profile, GUARD_FILE), text);
+      await assert.rejects(open(), (e: unknown) => isSamizdatError(e, 'STORAGE_FAILED') && e.detail.file === path.join(profile, GUARD_FILE), text);
+    }
+  });
+});
