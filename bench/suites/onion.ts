@@ -50,7 +50,9 @@ async function devnetRows(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-bench-onion-'));
   let consensus: Consensus = await net.consensus();
   const refresher = setInterval(() => {
-    net.consensus().then((c) => (consensus = c), () => undefined);
+    net.consensus().then((c) => {
+      if (c.validAfterMs >= consensus.validAfterMs) consensus = c;
+    }, () => undefined);
   }, 2_000);
   const onion = await createOnionMailboxClient({
     transport: net.client.transport,
