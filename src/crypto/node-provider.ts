@@ -32,11 +32,12 @@ class NodePrivateKey implements PrivateKey {
   readonly publicKey: Uint8Array;
   readonly keyObject: KeyObject;
 
-  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject) {
+  /** `spki`: the public key's SPKI DER when the caller already has it (saves an export). */
+  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject, spki?: Uint8Array) {
     this.algorithm = algorithm;
     this.keyObject = keyObject;
-    const spki = nodeCrypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(spki.subarray(spki.length - RAW_PUBLIC_LENGTH[algorithm]));
+    const der = spki ?? nodeCrypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
+    this.publicKey = new Uint8Array(der.subarray(der.length - RAW_PUBLIC_LENGTH[algorithm]));
   }
 }
 
@@ -65,6 +66,31 @@ function ownKey(key: PrivateKey, algorithm?: KeyAlgorithm): NodePrivateKey {
 function spkiPem(der: Uint8Array): string {
   const body = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64').replace(/.{64}/g, '$&\n');
   return `-----BEGIN PUBLIC KEY-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END PUBLIC KEY-----\n`;
+}
+
+/**
+ * Peers' public keys imported recently, per provider. Relays and clients use the same few onion,
+ * identity and prekey keys again and again; parsing a 1,184-byte ML-KEM key costs more than
+ * encapsulating to it. Public data only; bounded, oldest dropped first.
+ */
+export const PUBLIC_KEY_CACHE_ENTRIES = 1024;
+
+class PublicKeyCache {
+  private readonly entries = new Map<string, KeyObject>();
+
+  get(algorithm: KeyAlgorithm, raw: Uint8Array): KeyObject {
+    assertBytes('publicKey', raw);
+    const id = `${algorithm}:${Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64')}`;
+    const hit = this.entries.get(id);
+    if (hit !== undefined) return hit;
+    const key = importPublicKey(algorithm, raw);
+    if (this.entries.size >= PUBLIC_KEY_CACHE_ENTRIES) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(id, key);
+    return key;
+  }
 }
 
 /** Imports a peer's raw public key; BAD_KEY when it has the wrong length or OpenSSL refuses it. */
@@ -107,6 +133,7 @@ function assertKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
 
 /** Creates the native provider. Stateless; one per process is enough, but nothing forces that. */
 export function createNodeCryptoProvider(): CryptoProvider {
+  const peers = new PublicKeyCache();
   return {
     name: 'node',
 
@@ -151,8 +178,13 @@ export function createNodeCryptoProvider(): CryptoProvider {
         return this.importPrivateKey(algorithm, this.randomBytes(SIZES.mlKemPrivateSeed));
       }
       // Narrowed to the curve algorithms; the literal cast lets one overload accept both.
-      const { privateKey } = nodeCrypto.generateKeyPairSync(algorithm as 'x25519');
-      return new NodePrivateKey(algorithm, privateKey);
+      // With only publicKeyEncoding, Node returns the public key as SPKI DER and the private key as
+      // a KeyObject (the typings model only both-or-neither), which saves an export per key.
+      const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } } as object) as unknown as {
+        privateKey: KeyObject;
+        publicKey: Buffer;
+      };
+      return new NodePrivateKey(algorithm, pair.privateKey, pair.publicKey);
     },
 
     importPrivateKey(algorithm: KeyAlgorithm, raw: Uint8Array): PrivateKey {
@@ -188,7 +220,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
 
     x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array {
       const own = ownKey(privateKey, 'x25519');
-      const publicKey = importPublicKey('x25519', peerPublicKey);
+      const publicKey = peers.get('x25519', peerPublicKey);
       try {
         return asBytes(nodeCrypto.diffieHellman({ privateKey: own.keyObject, publicKey }));
       } catch (cause) {
@@ -209,7 +241,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
       if (!(signature instanceof Uint8Array) || signature.length !== SIZES.ed25519Signature) return false;
       let key: KeyObject;
       try {
-        key = importPublicKey('ed25519', publicKey);
+        key = peers.get('ed25519', publicKey);
       } catch {
         return false;
       }
@@ -221,7 +253,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
     },
 
     mlKemEncapsulate(publicKey: Uint8Array): KemEncapsulation {
-      const key = importPublicKey('ml-kem-768', publicKey);
+      const key = peers.get('ml-kem-768', publicKey);
       try {
         const { sharedKey, ciphertext } = nodeCrypto.encapsulate(key);
         return { sharedSecret: asBytes(sharedKey), ciphertext: asBytes(ciphertext) };

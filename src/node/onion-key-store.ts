@@ -35,6 +35,8 @@ export interface OnionKeyStoreOptions {
 }
 
 export interface OnionKeyStore extends OnionKeyRing {
+  /** When the key named by `keyId` will be deleted (the replay cache keeps entries until then). */
+  expiresAtMs(keyId: Uint8Array): number | undefined;
   /** Every key still held (newest first), for tests and metrics. */
   held(): readonly { keyId: Uint8Array; createdAtMs: number }[];
   /** Rotates and deletes as due now; returns true when the current key changed. */
