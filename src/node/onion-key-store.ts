@@ -5,7 +5,7 @@
  * recorded onion layer cannot be opened later even with the node's disk.
  * Files: DIR/onion-keys/<key id hex>.json, mode 0600, {"createdAtMs": ..., "key": "<96-byte hex>"}.
  */
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fromHex, toHex } from '../crypto/bytes.ts';
 import { exportHybridPrivateKey, generateHybridKeyPair, importHybridPrivateKey, type HybridPrivateKey } from '../crypto/hybrid-kem.ts';
@@ -67,13 +67,17 @@ export function openOnionKeyStore(options: OnionKeyStoreOptions): OnionKeyStore 
     const key = generateHybridKeyPair(crypto);
     const keyId = onionKeyId(crypto, key.publicKey);
     const stored = { keyId, keyIdHex: toHex(keyId), key, createdAtMs: now() };
-    const fd = openSync(path.join(dir, `${stored.keyIdHex}.json`), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    // Written to a temporary name, synced, then renamed: a crash never leaves a half-written key.
+    const file = path.join(dir, `${stored.keyIdHex}.json`);
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
       writeSync(fd, JSON.stringify({ createdAtMs: stored.createdAtMs, key: toHex(exportHybridPrivateKey(crypto, key)) }));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    renameSync(tmp, file);
     keys.push(stored);
     return stored;
   };

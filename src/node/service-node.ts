@@ -1,6 +1,8 @@
 /**
  * A service node as a running process (DESIGN.md §4): one libp2p host carrying
  *   - the directory follower (publishes this node's descriptor, fetches and serves the consensus),
+ *   - the onion relay (guard, middle or exit of clients' circuits; target of requests for its own
+ *     mailboxes) with onion keys that rotate and are deleted after an overlap,
  *   - the mailbox service (store / retrieve / delete / long-poll),
  *   - replication to the rest of each swarm, and anti-entropy with swarm peers (with handoff),
  * over one SQLite mailbox store in the data directory. The swarm view is rebuilt from every new
@@ -158,7 +160,18 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     stops.push(() => mailbox.stop());
     // Onion relay: guard, middle or exit for clients' circuits, and target for requests to this
     // node's own mailboxes (handed to the mailbox service as if they came directly).
-    const relay = createRelayService({ transport: host.transport, crypto, keys: onionKeys, now, deliver: (request, signal) => mailbox.answer(request, signal) });
+    const relay = createRelayService({
+      transport: host.transport,
+      crypto,
+      keys: onionKeys,
+      now,
+      deliver: (request, signal) => mailbox.answer(request, signal),
+      // Forward only to nodes of the consensus, at the addresses the consensus gives.
+      resolveNext: (named) => {
+        const node = follower.current()?.nodes.find((n) => n.peerId === named.peerId);
+        return node === undefined ? undefined : { peerId: node.peerId, addresses: node.addresses };
+      },
+    });
     await relay.start();
     stops.push(() => relay.stop());
     onionKeys.start();

@@ -43,7 +43,7 @@ export interface OnionKeyRing {
   /**
    * Optional: when the key named by `keyId` will be deleted (ms since the epoch). The replay
    * cache keeps a layer's hash until then; without it the relay assumes
-   * DEFAULT_KEY_LIFETIME_MS (relay-limits.ts).
+   * DEFAULT_REPLAY_TTL_MS (replay-cache.ts).
    */
   expiresAtMs?(keyId: Uint8Array): number | undefined;
 }

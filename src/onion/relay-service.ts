@@ -65,6 +65,12 @@ export interface RelayServiceOptions {
   readonly deliver: (request: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
   readonly observer?: (event: RelayObservation) => void;
   readonly limits?: Partial<RelayLimits>;
+  /**
+   * Checks a next hop named by a layer against the node's consensus and returns the addresses to
+   * dial (the consensus's, not the layer's), or undefined to refuse. Without it the relay dials
+   * whatever a layer names, which lets a client aim it at any address: production nodes set it.
+   */
+  readonly resolveNext?: (target: PeerTarget) => PeerTarget | undefined;
 }
 
 export interface RelayService {
@@ -99,9 +105,11 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   };
 
   /** Sends `body` to the next peer with a little less time than we have. */
-  const forward = async (target: PeerTarget, body: (timeoutMs: number) => Uint8Array, budget: Budget) => {
+  const forward = async (named: PeerTarget, body: (timeoutMs: number) => Uint8Array, budget: Budget) => {
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to forward');
+    const target = options.resolveNext === undefined ? named : options.resolveNext(named);
+    if (target === undefined) throw new SamizdatError('PATH_FAILED', 'the next hop is not a node of the consensus', { detail: { peerId: named.peerId } });
     const bytes = await pool.request(target, body(timeoutMs), { timeoutMs, signal: budget.signal });
     return decodeMessage(OnionResponseSchema, bytes);
   };

@@ -5,6 +5,7 @@
  */
 import { concatBytes, createNodeCryptoProvider, generateHybridKeyPair, utf8, type CryptoProvider } from '../../src/crypto/index.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
+import type { PeerTarget } from '../../src/wire/index.ts';
 import { ONION_PROTOCOL, createOnionKeyRing, createRelayService, onionKeyId, type OnionHop, type RelayObservation, type RelayService } from '../../src/onion/index.ts';
 import { RpcSession } from '../../src/wire/index.ts';
 
@@ -31,7 +32,7 @@ export interface OnionDevnet {
 }
 
 /** Starts one host per name; every name but `client` also runs a relay service. */
-export async function startOnionDevnet(names: readonly string[], options: { deliverDelayMs?: number } = {}): Promise<OnionDevnet> {
+export async function startOnionDevnet(names: readonly string[], options: { deliverDelayMs?: number; resolveNext?: (target: PeerTarget) => PeerTarget | undefined } = {}): Promise<OnionDevnet> {
   const crypto = createNodeCryptoProvider();
   const observations: Observation[] = [];
   const nodes: Record<string, DevnetNode> = {};
@@ -52,6 +53,7 @@ export async function startOnionDevnet(names: readonly string[], options: { deli
           return concatBytes(ECHO_PREFIX, request);
         },
         observer: (event) => observations.push({ ...event, at: name }),
+        ...(options.resolveNext === undefined ? {} : { resolveNext: options.resolveNext }),
       });
       await relay.start();
     }

@@ -28,7 +28,7 @@ export const nodeRun: CommandSpec = {
     const shutdown = ctx.io.shutdownSignal();
     const metrics = typeof ctx.options.metrics === 'string' ? { metrics: ctx.options.metrics } : {};
     const syncText = ctx.options['sync-interval'];
-    if (typeof syncText === 'string' && !/^\d{3,9}$/.test(syncText)) throw new SamizdatError('USAGE', '--sync-interval wants milliseconds (at least 100)');
+    if (typeof syncText === 'string' && (!/^\d{1,9}$/.test(syncText) || Number(syncText) < 100)) throw new SamizdatError('USAGE', '--sync-interval wants milliseconds (at least 100)');
     const sync = typeof syncText === 'string' ? { antiEntropyIntervalMs: Number(syncText) } : {};
     const announce = typeof ctx.options.announce === 'string' ? { announce: [ctx.options.announce] } : {};
     const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce });
