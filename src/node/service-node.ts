@@ -20,6 +20,7 @@ import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
 import { openOnionKeyStore } from './onion-key-store.ts';
 import { createRelayService } from '../onion/index.ts';
+import type { PeerTarget } from '../wire/index.ts';
 import { createReplicationService, type ReplicationService } from './replication.ts';
 import { createSwarmView, type UpdatableSwarmView } from './swarm-view-impl.ts';
 
@@ -60,6 +61,9 @@ export interface RunningServiceNode {
 export function onionKeyOverlapMs(network: NetworkConfig): number {
   return (CONSENSUS_LIFETIME_PERIODS + 2) * network.consensusPeriodMs + ONION_KEY_OVERLAP_MARGIN_MS;
 }
+
+/** Least time between consensus fetches caused by onion next hops missing from our consensus. */
+export const MISS_REFRESH_INTERVAL_MS = 2_000;
 
 /** Slack added to the onion key overlap for clock skew between clients and nodes. */
 export const ONION_KEY_OVERLAP_MARGIN_MS = 10_000;
@@ -160,16 +164,29 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     stops.push(() => mailbox.stop());
     // Onion relay: guard, middle or exit for clients' circuits, and target for requests to this
     // node's own mailboxes (handed to the mailbox service as if they came directly).
+    let lastMissRefreshAt = -Infinity;
+    let missRefresh: Promise<void> = Promise.resolve();
     const relay = createRelayService({
       transport: host.transport,
       crypto,
       keys: onionKeys,
       now,
       deliver: (request, signal) => mailbox.answer(request, signal),
-      // Forward only to nodes of the consensus, at the addresses the consensus gives.
-      resolveNext: (named) => {
-        const node = follower.current()?.nodes.find((n) => n.peerId === named.peerId);
-        return node === undefined ? undefined : { peerId: node.peerId, addresses: node.addresses };
+      // Forward only to nodes of the consensus, at the addresses the consensus gives. A client may
+      // hold a newer consensus than ours: on a miss, fetch once (shared by concurrent misses).
+      resolveNext: async (named) => {
+        const find = (): PeerTarget | undefined => {
+          const node = follower.current()?.nodes.find((n) => n.peerId === named.peerId);
+          return node === undefined ? undefined : { peerId: node.peerId, addresses: node.addresses };
+        };
+        const found = find();
+        if (found !== undefined) return found;
+        if (now() - lastMissRefreshAt >= MISS_REFRESH_INTERVAL_MS) {
+          lastMissRefreshAt = now();
+          missRefresh = follower.refresh().then(() => undefined, () => undefined);
+        }
+        await missRefresh;
+        return find();
       },
     });
     await relay.start();

@@ -70,7 +70,7 @@ export interface RelayServiceOptions {
    * dial (the consensus's, not the layer's), or undefined to refuse. Without it the relay dials
    * whatever a layer names, which lets a client aim it at any address: production nodes set it.
    */
-  readonly resolveNext?: (target: PeerTarget) => PeerTarget | undefined;
+  readonly resolveNext?: (target: PeerTarget) => PeerTarget | undefined | Promise<PeerTarget | undefined>;
 }
 
 export interface RelayService {
@@ -108,7 +108,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const forward = async (named: PeerTarget, body: (timeoutMs: number) => Uint8Array, budget: Budget) => {
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to forward');
-    const target = options.resolveNext === undefined ? named : options.resolveNext(named);
+    const target = options.resolveNext === undefined ? named : await options.resolveNext(named);
     if (target === undefined) throw new SamizdatError('PATH_FAILED', 'the next hop is not a node of the consensus', { detail: { peerId: named.peerId } });
     const bytes = await pool.request(target, body(timeoutMs), { timeoutMs, signal: budget.signal });
     return decodeMessage(OnionResponseSchema, bytes);

@@ -30,7 +30,23 @@ export async function startTestNet(nodes: number, consensusPeriodMs = 2_000): Pr
   const client = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
   await client.start();
   const mailbox = createMailboxClient({ transport: client.transport, crypto, now: Date.now });
-  const consensus = (): Promise<Consensus> => fetchConsensus({ transport: client.transport, crypto, network: devnet.network, now: Date.now });
+  // Right after start-up some sources (nodes used as seeds) may still serve the first, empty
+  // consensus for up to a refresh interval: keep the newest seen and wait briefly for a full one.
+  let newest: Consensus | undefined;
+  const fetchOnce = async (): Promise<Consensus> => {
+    const c = await fetchConsensus({ transport: client.transport, crypto, network: devnet.network, now: Date.now });
+    if (newest === undefined || c.validAfterMs > newest.validAfterMs) newest = c;
+    return newest;
+  };
+  const consensus = async (): Promise<Consensus> => {
+    const deadline = Date.now() + 10_000;
+    let c = await fetchOnce();
+    while (c.nodes.length < nodes && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      c = await fetchOnce();
+    }
+    return c;
+  };
   const names = new Map<string, string>();
   for (const [name, member] of devnet.members) names.set((await member.ready).peerId, name);
   return {
