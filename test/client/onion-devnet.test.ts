@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createOnionMailboxClient, type OnionMailboxClient } from '../../src/client/onion-mailbox-client.ts';
+import { createSwarmMailbox } from '../../src/client/swarm-mailbox.ts';
 import type { CircuitEvent } from '../../src/client/onion-circuits.ts';
 import type { Consensus } from '../../src/directory/index.ts';
 import { isSamizdatError } from '../../src/errors.ts';
@@ -79,6 +80,30 @@ describe('mailbox over onion paths (real processes)', { timeout: 240_000}, () =>
     const outsider = consensus.nodes.find((n) => !swarm.has(n.peerId));
     assert.ok(outsider !== undefined);
     await assert.rejects(onion.retrieve(outsider, { account, namespace: 'inbox', identityKey }), (e: unknown) => isSamizdatError(e, 'WRONG_SWARM'));
+  });
+
+  it('WRONG_SWARM through the onion makes the client refresh its consensus, recompute the swarm and retry', async () => {
+    const { account, identityKey } = newAccount();
+    const swarm = new Set((await net.swarmOf(account)).map((m) => m.peerId));
+    // A consensus that is behind: it lists only nodes outside the account's real swarm.
+    const stale: Consensus = { ...consensus, nodes: consensus.nodes.filter((n) => !swarm.has(n.peerId)) };
+    let refreshes = 0;
+    const mailbox = createSwarmMailbox({
+      mailbox: onion,
+      crypto: net.crypto,
+      consensus: () => stale,
+      refresh: async () => {
+        refreshes++;
+        return net.consensus();
+      },
+    });
+    assert.ok(mailbox.swarmOf(account).every((m) => !swarm.has(m.peerId)), 'the stale swarm is wrong');
+    const stored = await mailbox.store({ account, namespace: 'inbox', body: new Uint8Array([4, 2]), ttlMs: DAY });
+    assert.equal(refreshes, 1);
+    assert.ok(swarm.has(stored.target.peerId), 'stored on a member of the real swarm');
+    const got = await mailbox.retrieve({ account, namespace: 'inbox', identityKey });
+    assert.equal(refreshes, 2);
+    assert.deepEqual(got.messages.map((m) => hex(m.id)), [hex(stored.id)]);
   });
 
   it('a long-poll over onion returns about one path round trip after a store', async () => {
