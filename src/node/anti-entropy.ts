@@ -11,15 +11,29 @@
  * what it missed. A round is bounded (MAX_SYNC_REQUESTS_PER_PEER); whatever is left waits for the
  * next one.
  *
+ * Deletes: the store keeps a tombstone for every id the owner deleted (until the message would
+ * have expired) and refuses that id afterwards, so a member that missed the live ReplicaDelete
+ * (it was down) cannot copy the message back: its push is refused everywhere. It must also learn
+ * of the delete itself, and the message digest cannot carry that (XOR over the same id set is the
+ * same whether the ids are messages or tombstones). So each round, before the summary, we send
+ * every peer the tombstones created since the last ones it acknowledged, as ReplicaDelete requests
+ * (at most TOMBSTONE_PAGE_SIZE ids per page, only accounts both serve); the peer deletes those ids
+ * and records its own tombstones. The mark per peer (highest tombstone `seq` delivered) is kept in
+ * memory only and advances only when a whole page was acknowledged: after a restart or a consensus
+ * change the marks start over and every live tombstone is sent once more, which is idempotent and
+ * bounded by MAX_SYNC_REQUESTS_PER_PEER requests per peer per round. A member that receives a
+ * tombstone forwards it the same way, so a delete spreads even when the deleting node goes down.
+ *
  * Handoff: accounts this node holds but no longer serves (swarm.onChange, and every round) are
  * pushed to their current swarm and dropped once at least one member holds every item; the other
  * members get them from that member through anti-entropy.
  */
 import { create } from '@bufbuild/protobuf';
-import { isSamizdatError } from '../errors.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   AccountRangeSchema,
   FetchRequestSchema,
+  ReplicaDeleteSchema,
   ReplicaRequestSchema,
   SyncDigestSchema,
   SyncIdsSchema,
@@ -27,7 +41,7 @@ import {
 } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
 import type { SyncDifference, SyncDigest, SyncIds } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
 import type { PeerTarget } from '../wire/index.ts';
-import { MAX_FETCH_IDS, MAX_SYNC_ENTRIES_PER_SUMMARY, sortedIdsAfter } from './anti-entropy-answer.ts';
+import { MAX_FETCH_IDS, MAX_SYNC_ENTRIES_PER_SUMMARY, sharedWith, sortedIdsAfter } from './anti-entropy-answer.ts';
 import { NAMESPACES } from './mailbox-store.ts';
 import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import { compareBytes, hexKey, pairKey, parseAccount, parseMessageId, parseNamespace, type ServiceLogger } from './mailbox-service-rules.ts';
@@ -40,8 +54,15 @@ import type { SwarmMember, SwarmView } from './swarm-view.ts';
  */
 export const ANTI_ENTROPY_INTERVAL_MS = 10_000;
 
-/** Requests (summary, fetch, push) to one peer in one round; the rest waits for the next round. */
+/** Requests (tombstone deletes, summary, fetch, push) to one peer in one round; the rest waits for the next round. */
 export const MAX_SYNC_REQUESTS_PER_PEER = 256;
+
+/**
+ * Tombstones read per page when sending deletes to a peer: 128, under MAX_REPLICA_ITEMS_PER_PUSH
+ * (the IDs one ReplicaDelete may name) and under MAX_SYNC_REQUESTS_PER_PEER (one request per
+ * mailbox in the page at worst), so every round moves at least one page forward.
+ */
+export const TOMBSTONE_PAGE_SIZE = 128;
 
 /** Peers synchronised at the same time. */
 const PEER_CONCURRENCY = 4;
@@ -131,6 +152,8 @@ export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
   let unsubscribe: (() => void) | undefined;
   let running: Promise<AntiEntropyReport> | undefined;
   let controller: AbortController | undefined;
+  /** Per peer: the highest tombstone seq it acknowledged (in memory; see the note on deletes). */
+  const tombstoneMarks = new Map<string, number>();
 
   const records = (pair: Pair, ids: readonly Uint8Array[]): ReplicaRecord[] =>
     ids.length === 0
@@ -221,8 +244,42 @@ export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
     return response.response.case === 'difference' ? response.response.value : undefined;
   };
 
+  /** Sends the peer our tombstones after its mark, a page at a time; the mark moves per whole page. */
+  const sendTombstones = async (target: SwarmMember, tally: Tally, signal: AbortSignal): Promise<void> => {
+    let mark = tombstoneMarks.get(target.peerId) ?? 0;
+    while (tally.requests < MAX_SYNC_REQUESTS_PER_PEER && !signal.aborted) {
+      const page = store.tombstonesAfter(mark, TOMBSTONE_PAGE_SIZE);
+      const last = page[page.length - 1];
+      if (last === undefined) return;
+      const groups = new Map<string, { account: Uint8Array; namespace: Namespace; ids: Uint8Array[] }>();
+      for (const t of page) {
+        if (!sharedWith(swarm, t.account, target.peerId)) continue;
+        const key = pairKey(t.account, t.namespace);
+        let group = groups.get(key);
+        if (group === undefined) {
+          group = { account: t.account, namespace: t.namespace, ids: [] };
+          groups.set(key, group);
+        }
+        group.ids.push(t.id);
+      }
+      if (tally.requests + groups.size > MAX_SYNC_REQUESTS_PER_PEER) return;
+      for (const { account, namespace, ids } of groups.values()) {
+        tally.requests += 1;
+        const value = create(ReplicaDeleteSchema, { account, namespace, ids });
+        const response = await replication.call(target, create(ReplicaRequestSchema, { request: { case: 'delete', value } }), signal);
+        if (response.response.case !== 'accepted') throw new SamizdatError('MALFORMED', 'peer answered a delete with something else');
+      }
+      mark = last.seq;
+      tombstoneMarks.set(target.peerId, mark);
+      if (page.length < TOMBSTONE_PAGE_SIZE) return;
+    }
+  };
+
   const syncPeer = async (work: PeerWork, signal: AbortSignal): Promise<Tally> => {
     const tally: Tally = { pushed: 0, fetched: 0, requests: 0 };
+    await sendTombstones(work.target, tally, signal);
+    // A peer listed only for tombstones shares no mailbox we hold anything of: nothing to summarise.
+    if (work.pairs.length === 0) return tally;
     const pages = pagesOf(work.pairs);
     const continuations: Continuation[] = [];
     for (let i = 0; i < pages.length; i++) {
@@ -296,6 +353,14 @@ export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
         work.pairs.push(entry);
       }
     }
+    // Peers that share only tombstones with us (we hold no message of the account) still get them.
+    for (const account of store.tombstoneAccounts()) {
+      const members = swarm.swarmOf(account);
+      if (!members.some(replication.isSelf)) continue;
+      for (const m of members) {
+        if (!replication.isSelf(m) && !peers.has(m.peerId)) peers.set(m.peerId, { target: m, pairs: [] });
+      }
+    }
     const queue = [...peers.values()];
     const report = { peers: 0, pushed: 0, fetched: 0, handedOff, failures: 0 };
     const worker = async (): Promise<void> => {
@@ -340,6 +405,8 @@ export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
       if (controller !== undefined) return Promise.resolve();
       controller = new AbortController();
       unsubscribe = swarm.onChange(() => {
+        // Swarms moved: a peer may now share accounts whose tombstones it was never sent.
+        tombstoneMarks.clear();
         if (handoffTimer !== undefined || controller === undefined) return;
         handoffTimer = setTimeout(() => {
           handoffTimer = undefined;

@@ -81,6 +81,16 @@ export interface ReplicaInput {
   readonly expiresAtMs: number;
 }
 
+/** A live tombstone: the owner deleted this message ID (see MailboxStore.delete). */
+export interface Tombstone {
+  /** Creation order on this node (never reused); anti-entropy pages with it. */
+  readonly seq: number;
+  readonly account: Uint8Array;
+  readonly namespace: Namespace;
+  readonly id: Uint8Array;
+  readonly expiresAtMs: number;
+}
+
 export interface PutResult {
   readonly id: Uint8Array;
   readonly expiresAtMs: number;
@@ -105,6 +115,8 @@ export interface MailboxStore {
    * mailbox has reached its message or byte cap (after dropping its expired items): a full inbox
    * is a size limit of the recipient's mailbox, not a rate limit of the sender, and the RPC layer
    * turns that reason into a clear message. Existing items are never touched by a refused put.
+   * An id with a live tombstone (the owner deleted it) is not stored again: inserted = false,
+   * cursor 0n, and nothing changes.
    */
   put(account: Uint8Array, namespace: Namespace, body: Uint8Array, ttlMs: number): PutResult;
   /**
@@ -117,10 +129,21 @@ export interface MailboxStore {
   putReplica(item: ReplicaInput): boolean;
   /** Items with cursor > after, oldest first, at most min(limit, MAX_LIST_LIMIT), skipping expired ones. */
   list(account: Uint8Array, namespace: Namespace, after: bigint, limit: number, options?: ListOptions): { items: StoredItem[]; more: boolean };
-  /** Deletes by id; returns how many existed. */
+  /**
+   * Deletes by id (only the owner's deletes, direct or replicated, come here); returns how many
+   * existed. Records a tombstone for every id, held or not (a late replica of an id we never had is
+   * refused too), expiring with the deleted message (now + maxTtlMs for an id not held); an
+   * existing tombstone keeps the later expiry. Ids that are not ID_BYTES long are not tombstoned.
+   */
   delete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): number;
-  /** Deletes expired items (and expired nonces); returns how many items. */
+  /** Deletes expired items (and expired nonces and tombstones); returns how many items. */
   sweepExpired(): number;
+  /** The mailbox's live tombstone ids, sorted by bytes. */
+  tombstones(account: Uint8Array, namespace: Namespace): Uint8Array[];
+  /** Live tombstones with seq > afterSeq, in seq order, at most `limit` (all mailboxes). */
+  tombstonesAfter(afterSeq: number, limit: number): Tombstone[];
+  /** Every account with at least one tombstone (expired but unswept ones included). */
+  tombstoneAccounts(): Uint8Array[];
   /** Current usage of one mailbox (expired items count until swept). */
   usage(account: Uint8Array, namespace: Namespace): { messages: number; bytes: number };
   /** Totals over every mailbox, for metrics. */
@@ -141,7 +164,7 @@ export interface MailboxStore {
   /** Full items for replication (including account/namespace); unknown and expired ids are skipped. */
   get(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): ReplicaInput[];
   accounts(): Uint8Array[];
-  /** Removes every item of an account (after handing it off); returns how many. */
+  /** Removes every item and tombstone of an account (after handing it off); returns how many items. */
   dropAccount(account: Uint8Array): number;
   /**
    * Single-use nonces for owner auth: false if (account, nonce) was seen before. Entries expire at

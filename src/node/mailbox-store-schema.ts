@@ -47,8 +47,29 @@ CREATE TABLE nonce (
 CREATE INDEX nonce_by_expiry ON nonce (expires_at);
 `;
 
+/**
+ * Version 2.
+ * - `tombstone`: one row per message ID the owner deleted (locally or through a replicated delete),
+ *   kept until `expires_at` (the deleted message's expiry, or now + maxTtlMs when the ID was not
+ *   held), so a put or a replica of that ID is refused and a member that missed the delete cannot
+ *   copy the message back. Keyed by (account, ns, id), so one owner's delete cannot block an id
+ *   of another mailbox. `seq` orders tombstones by creation; anti-entropy sends each peer the
+ *   tombstones after the last `seq` it delivered (anti-entropy.ts).
+ */
+const V2 = `
+CREATE TABLE tombstone (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account BLOB NOT NULL,
+  ns INTEGER NOT NULL,
+  id BLOB NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tombstone_by_mailbox ON tombstone (account, ns, id);
+CREATE INDEX tombstone_by_expiry ON tombstone (expires_at);
+`;
+
 /** Migration i takes the schema from version i to version i + 1. Append; never edit a shipped one. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

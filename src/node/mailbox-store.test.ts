@@ -16,6 +16,7 @@ import {
   type MailboxStore,
   type Namespace,
 } from './mailbox-store.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './mailbox-store-schema.ts';
 
 const crypto = createNodeCryptoProvider();
 const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-mailbox-'));
@@ -338,6 +339,73 @@ describe('mailbox store', () => {
     db.close();
     assert.equal(codeOf(() => open({}, newer)), 'STORAGE_FAILED');
     assert.equal(codeOf(() => open({ maxInboxMessages: 0 })), 'INVALID_ARGUMENT');
+  });
+
+  it('records a tombstone on delete: the id is refused by put and putReplica until it expires with the message', () => {
+    const { store, clock } = open();
+    const kept = store.put(alice, 'inbox', text('kept'), HOUR);
+    const gone = store.put(alice, 'inbox', text('gone'), HOUR);
+    const replica = store.get(alice, 'inbox', [gone.id])[0];
+    assert.ok(replica !== undefined);
+    assert.equal(store.delete(alice, 'inbox', [gone.id]), 1);
+    assert.deepEqual(store.tombstones(alice, 'inbox').map(toHex), [toHex(gone.id)]);
+    assert.deepEqual(store.tombstonesAfter(0, 10).map((t) => [toHex(t.id), t.expiresAtMs, t.namespace]), [[toHex(gone.id), gone.expiresAtMs, 'inbox']]);
+    // A member that missed the delete pushes it back; a sender re-sends it: both refused.
+    assert.equal(store.putReplica(replica), false);
+    assert.equal(store.put(alice, 'inbox', text('gone'), HOUR).inserted, false);
+    assert.deepEqual(store.ids(alice, 'inbox').map(toHex), [toHex(kept.id)]);
+    assert.deepEqual(store.digestOf(alice, 'inbox'), { digest: xorOfHashes([kept.id]), count: 1 });
+    // The tombstone is per mailbox: the same body in bob's inbox is a different id and is stored.
+    assert.equal(store.put(bob, 'inbox', text('gone'), HOUR).inserted, true);
+    // It expires with the message and is swept with it.
+    clock.t = gone.expiresAtMs;
+    assert.deepEqual(store.tombstones(alice, 'inbox'), []);
+    assert.deepEqual(store.tombstonesAfter(0, 10), []);
+    store.sweepExpired();
+    assert.deepEqual(store.tombstoneAccounts(), []);
+    assert.equal(store.putReplica({ ...replica, expiresAtMs: clock.t + HOUR }), true);
+    store.close();
+  });
+
+  it('tombstones ids it never held for the longest TTL, pages them by seq, and keeps them across a reopen', () => {
+    const { store, clock } = open({ maxTtlMs: 2 * HOUR });
+    const late = store.put(alice, 'inbox', text('late replica'), HOUR);
+    const replica = store.get(alice, 'inbox', [late.id])[0];
+    assert.ok(replica !== undefined);
+    const other = open({ maxTtlMs: 2 * HOUR });
+    // A replicated delete arrives before the replica does.
+    assert.equal(other.store.delete(alice, 'inbox', [late.id, new Uint8Array(32).fill(7), new Uint8Array(5)]), 0);
+    assert.equal(other.store.putReplica(replica), false);
+    const all = other.store.tombstonesAfter(0, 10);
+    assert.equal(all.length, 2, 'ids of the wrong length are not tombstoned');
+    assert.ok(all.every((t) => t.expiresAtMs === T0 + 2 * HOUR));
+    assert.deepEqual(other.store.tombstonesAfter(0, 1).map((t) => t.seq), [all[0]?.seq]);
+    assert.deepEqual(other.store.tombstonesAfter(all[0]?.seq ?? 0, 10).map((t) => t.seq), [all[1]?.seq]);
+    assert.deepEqual(other.store.tombstoneAccounts().map(toHex), [toHex(alice)]);
+    other.store.close();
+    const reopened = openMailboxStore({ path: other.file, crypto, now: () => clock.t, limits: { maxTtlMs: 2 * HOUR } });
+    assert.equal(reopened.putReplica(replica), false);
+    assert.equal(reopened.dropAccount(alice), 0);
+    assert.deepEqual(reopened.tombstoneAccounts(), [], 'dropAccount drops tombstones too');
+    reopened.close();
+    store.close();
+  });
+
+  it('migrates a version 1 database to the current schema (tombstones)', () => {
+    const file = freshPath();
+    const db = new DatabaseSync(file);
+    db.exec(MIGRATIONS[0] ?? '');
+    db.exec('PRAGMA user_version = 1');
+    db.close();
+    const { store } = open({}, file);
+    const put = store.put(alice, 'inbox', text('x'), HOUR);
+    assert.equal(store.delete(alice, 'inbox', [put.id]), 1);
+    assert.equal(store.tombstones(alice, 'inbox').length, 1);
+    store.close();
+    const check = new DatabaseSync(file);
+    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], SCHEMA_VERSION);
+    check.close();
+    assert.equal(SCHEMA_VERSION, 2);
   });
 
   it('works in memory (for tests of other services)', () => {

@@ -29,6 +29,7 @@ import {
   type Namespace,
   type ReplicaInput,
   type StoredItem,
+  type Tombstone,
 } from './mailbox-store-api.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
 
@@ -49,6 +50,7 @@ export type {
   PutResult,
   ReplicaInput,
   StoredItem,
+  Tombstone,
 } from './mailbox-store-api.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -153,7 +155,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     extend: prepare('UPDATE message SET expires_at = ? WHERE id = ? AND expires_at < ?'),
     insert: prepare('INSERT INTO message (account, ns, id, body, expires_at) VALUES (?, ?, ?, ?, ?)'),
     deleteById: prepare('DELETE FROM message WHERE id = ?'),
-    deleteOne: prepare('DELETE FROM message WHERE id = ? AND account = ? AND ns = ? RETURNING length(body) AS size'),
+    deleteOne: prepare('DELETE FROM message WHERE id = ? AND account = ? AND ns = ? RETURNING length(body) AS size, expires_at'),
     mailboxItems: prepare('SELECT id, expires_at, length(body) AS size FROM message WHERE account = ? AND ns = ?'),
     mailboxExpired: prepare('SELECT id, length(body) AS size FROM message WHERE account = ? AND ns = ? AND expires_at <= ?'),
     expiredBatch: prepare('SELECT account, ns, id, length(body) AS size FROM message WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
@@ -172,6 +174,15 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     dropMailboxes: prepare('DELETE FROM mailbox WHERE account = ?'),
     nonceInsert: prepare('INSERT INTO nonce (account, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     nonceSweep: prepare('DELETE FROM nonce WHERE expires_at <= ?'),
+    tombstoneLive: prepare('SELECT 1 AS live FROM tombstone WHERE account = ? AND ns = ? AND id = ? AND expires_at > ?'),
+    tombstonePut: prepare(
+      'INSERT INTO tombstone (account, ns, id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+    ),
+    tombstoneIds: prepare('SELECT id FROM tombstone WHERE account = ? AND ns = ? AND expires_at > ? ORDER BY id'),
+    tombstonesAfter: prepare('SELECT seq, account, ns, id, expires_at FROM tombstone WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
+    tombstoneAccounts: prepare('SELECT DISTINCT account FROM tombstone ORDER BY account'),
+    tombstoneSweep: prepare('DELETE FROM tombstone WHERE expires_at <= ?'),
+    dropTombstones: prepare('DELETE FROM tombstone WHERE account = ?'),
   };
   let closed = false;
 
@@ -262,6 +273,10 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     return { cursor: BigInt(int(row, 'cursor')), expiresAtMs: Math.max(stored, expiresAtMs) };
   };
 
+  /** True when the owner deleted `id` from this mailbox and its tombstone has not expired. */
+  const tombstoned = (account: Uint8Array, ns: number, id: Uint8Array, t: number): boolean =>
+    q.tombstoneLive.get(account, ns, id, t) !== undefined;
+
   const insertItem = (account: Uint8Array, ns: number, id: Uint8Array, body: Uint8Array, expiresAtMs: number, agg: Aggregate): bigint => {
     const { lastInsertRowid } = q.insert.run(account, ns, id, body, expiresAtMs);
     account1(agg, id, body.length, 1);
@@ -282,6 +297,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       const t = clock();
       const id = messageId(crypto, namespace, account, body);
       return transaction(() => {
+        if (tombstoned(account, ns, id, t)) return { id, expiresAtMs: t + ttlMs, cursor: 0n, inserted: false };
         const existing = touchExisting(id, t + ttlMs);
         if (existing !== undefined) return { id, ...existing, inserted: false };
         let agg = loadAggregate(account, ns);
@@ -321,6 +337,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         });
       }
       return transaction(() => {
+        if (tombstoned(account, ns, id, t)) return false;
         if (touchExisting(id, expiresAtMs) !== undefined) return false;
         let agg = loadAggregate(account, ns);
         if (namespace === 'bundle') {
@@ -373,11 +390,13 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       const ns = nsCode(namespace);
       checkIds(ids);
       if (ids.length === 0) return 0;
+      const t = clock();
       return transaction(() => {
         const agg = loadAggregate(account, ns);
         let deleted = 0;
         for (const id of ids) {
           const row = q.deleteOne.get(id, account, ns);
+          if (id.length === ID_BYTES) q.tombstonePut.run(account, ns, id, row === undefined ? t + limits.maxTtlMs : int(row, 'expires_at'));
           if (row === undefined) continue;
           deleted++;
           account1(agg, id, int(row, 'size'), -1);
@@ -413,8 +432,41 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         total += swept;
         if (swept < SWEEP_BATCH) break;
       }
-      guard(() => q.nonceSweep.run(t));
+      guard(() => {
+        q.nonceSweep.run(t);
+        q.tombstoneSweep.run(t);
+      });
       return total;
+    },
+
+    tombstones(account, namespace) {
+      checkAccount(account);
+      const ns = nsCode(namespace);
+      return guard(() => q.tombstoneIds.all(account, ns, clock()).map((row) => blob(row, 'id')));
+    },
+
+    tombstonesAfter(afterSeq, limit) {
+      if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
+      }
+      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+        throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
+      }
+      return guard(() =>
+        q.tombstonesAfter.all(afterSeq, clock(), limit).map(
+          (row): Tombstone => ({
+            seq: int(row, 'seq'),
+            account: blob(row, 'account'),
+            namespace: codeNs(int(row, 'ns')),
+            id: blob(row, 'id'),
+            expiresAtMs: int(row, 'expires_at'),
+          }),
+        ),
+      );
+    },
+
+    tombstoneAccounts() {
+      return guard(() => q.tombstoneAccounts.all().map((row) => blob(row, 'account')));
     },
 
     usage(account, namespace) {
@@ -484,6 +536,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       return transaction(() => {
         const { changes } = q.dropMessages.run(account);
         q.dropMailboxes.run(account);
+        q.dropTombstones.run(account);
         return Number(changes);
       });
     },

@@ -97,8 +97,9 @@ export interface ReplicationService {
    */
   replicate(record: ReplicaRecord): Promise<number>;
   /**
-   * Tells the other members that the owner deleted these messages (fire and forget). A member
-   * that misses it keeps the messages until they expire; see the note on deletes in anti-entropy.ts.
+   * Tells the other members that the owner deleted these messages (fire and forget). Each member
+   * deletes them and records tombstones; one that misses it learns of the delete from the
+   * tombstones anti-entropy sends (see the note on deletes in anti-entropy.ts).
    */
   replicateDelete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): void;
   /** Pushes records to one peer in frame-sized batches; true when the peer holds all of them. */

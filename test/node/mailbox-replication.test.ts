@@ -168,3 +168,80 @@ describe('anti-entropy with inboxes larger than one answer', () => {
     assert.equal(idle.pushed + idle.fetched, 0);
   });
 });
+
+describe('deletes with a member down (tombstones)', () => {
+  let cluster: Cluster;
+  let clientHost: Host;
+  let client: MailboxClient;
+
+  before(async () => {
+    // Rounds are run by hand (the helper's timer interval is a minute).
+    cluster = await startCluster(crypto, 5);
+    clientHost = await startClientHost(crypto);
+    client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
+  });
+
+  after(async () => {
+    client.close();
+    await clientHost.stop();
+    await cluster.close();
+  });
+
+  const runAll = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) {
+      const report = await cluster.node(i).antiEntropy.runOnce();
+      assert.equal(report.failures, 0, `anti-entropy round of node ${i}`);
+    }
+  };
+
+  it('a message deleted while a member was down does not come back once it restarts', async () => {
+    const owner = crypto.generateKey('ed25519');
+    const account = owner.publicKey;
+    const body = new TextEncoder().encode('delete me');
+    const stored = await client.store(cluster.node(0).target, { account, namespace: 'inbox', body, ttlMs: TTL });
+    assert.equal(stored.replicas, 5);
+    const kept = await client.store(cluster.node(0).target, { account, namespace: 'inbox', body: new TextEncoder().encode('keep me'), ttlMs: TTL });
+    assert.equal(kept.replicas, 5);
+
+    await cluster.stopNode(4);
+    assert.equal(await client.delete(cluster.node(0).target, { account, namespace: 'inbox', ids: [stored.id], identityKey: owner }), 1);
+    const holders = (): number[] => [0, 1, 2, 3, 4].filter((i) => cluster.nodes[i]?.store.get(account, 'inbox', [stored.id]).length === 1);
+    await eventually(() => holders().length === 0, 5_000, 'the live delete to reach the running members');
+
+    const restarted = await cluster.restartNode(4);
+    assert.deepEqual(holders(), [4], 'the restarted member still holds the deleted message');
+    // Its own round offers the message to the others first: every one of them refuses it.
+    assert.equal((await restarted.antiEntropy.runOnce()).failures, 0);
+    assert.deepEqual(holders(), [4]);
+    await runAll();
+    assert.deepEqual(holders(), [], 'the restarted member learned of the delete');
+    assert.deepEqual(restarted.store.tombstones(account, 'inbox'), [stored.id]);
+    for (let round = 0; round < 3; round++) await runAll();
+    assert.deepEqual(holders(), []);
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(cluster.node(i).store.ids(account, 'inbox'), [kept.id], `node ${i} keeps the other message`);
+    }
+  });
+
+  it('a member that missed the delete also learns of it from a member that only relayed it', async () => {
+    const owner = crypto.generateKey('ed25519');
+    const account = owner.publicKey;
+    const stored = await client.store(cluster.node(1).target, { account, namespace: 'inbox', body: new TextEncoder().encode('relayed'), ttlMs: TTL });
+    assert.equal(stored.replicas, 5);
+    await cluster.stopNode(3);
+    assert.equal(await client.delete(cluster.node(1).target, { account, namespace: 'inbox', ids: [stored.id], identityKey: owner }), 1);
+    const holders = (): number[] => [0, 1, 2, 3, 4].filter((i) => cluster.nodes[i]?.store.get(account, 'inbox', [stored.id]).length === 1);
+    await eventually(() => holders().length === 0, 5_000, 'the live delete to reach the running members');
+    // The deleting member goes down before node 3 comes back; the others hold only tombstones.
+    await cluster.stopNode(1);
+    await cluster.restartNode(3);
+    assert.deepEqual(holders(), [3]);
+    // Rounds with node 1 down report it as a failure; the rest of each round still runs.
+    for (const i of [0, 2, 3, 4]) await cluster.node(i).antiEntropy.runOnce();
+    assert.deepEqual(holders(), []);
+    await cluster.restartNode(1);
+    await runAll();
+    await runAll();
+    assert.deepEqual(holders(), []);
+  });
+});
