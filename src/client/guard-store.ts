@@ -9,9 +9,9 @@
  * A damaged file is STORAGE_FAILED naming the file: silently choosing new guards would undo the
  * protection pinning gives, so the user decides (deleting the file picks new ones).
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NodeDescriptor } from '../directory/index.ts';
+import { writeFileAtomic, type NodeDescriptor } from '../directory/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { shuffled, subnetsOf, type RandomInt } from './path-select.ts';
 
@@ -87,38 +87,6 @@ function parseGuardFile(file: string, text: string): GuardEntry[] {
   return out;
 }
 
-let tmpCounter = 0;
-
-/** Writes `text` to `file` atomically with mode 0600. */
-async function writePrivateFileAtomic(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`);
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (cause) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new SamizdatError('STORAGE_FAILED', `cannot write ${file}`, { cause, detail: { file } });
-  }
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
-  }
-}
-
 /** Opens (reading DIR/guards.json if present) the guard store of a profile directory. */
 export async function openGuardStore(options: GuardStoreOptions): Promise<GuardStore> {
   const { now, randomInt, allowSameSubnet } = options;
@@ -139,7 +107,7 @@ export async function openGuardStore(options: GuardStoreOptions): Promise<GuardS
   // Saves run one after another, each writing the state current when it runs.
   let saving: Promise<void> = Promise.resolve();
   const save = (): Promise<void> => {
-    const next = saving.then(() => writePrivateFileAtomic(file, `${JSON.stringify({ version: FILE_VERSION, guards }, null, 2)}\n`));
+    const next = saving.then(() => writeFileAtomic(file, `${JSON.stringify({ version: FILE_VERSION, guards }, null, 2)}\n`, { private: true }));
     saving = next.catch(() => undefined);
     return next;
   };

@@ -22,13 +22,17 @@ function isMissing(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
 }
 
-/** Writes `data` to `file` atomically: a temporary file in the same directory, fsync, rename. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Writes `data` to `file` atomically: a temporary file in the same directory, fsync, rename.
+ * `private: true` makes the file 0600 (and a new directory 0700), for anything about the user.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, options: { private?: boolean } = {}): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`);
+  const secret = options.private === true;
   try {
-    await mkdir(dir, { recursive: true });
-    const handle = await open(tmp, 'w', 0o644);
+    await mkdir(dir, secret ? { recursive: true, mode: 0o700 } : { recursive: true });
+    const handle = await open(tmp, 'wx', secret ? 0o600 : 0o644);
     try {
       await handle.writeFile(data);
       await handle.sync();
