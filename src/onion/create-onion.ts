@@ -5,11 +5,9 @@
  */
 import { create } from '@bufbuild/protobuf';
 import {
-  HYBRID_CIPHERTEXT_LENGTH,
   HYBRID_PUBLIC_KEY_LENGTH,
   assertBytes,
   concatBytes,
-  hybridDecapsulate,
   hybridEncapsulate,
   openWithFreshKey,
   sealWithFreshKey,
@@ -20,7 +18,7 @@ import { SamizdatError } from '../errors.ts';
 import { CreateLayerBodySchema, CreateLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeMessage, type PeerTarget } from '../wire/index.ts';
 import { assertPeerTarget, fromHopAddress, toHopAddress } from './hop-address.ts';
-import { ONION_KEY_ID_LENGTH, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
+import { ONION_KEY_ID_LENGTH, decapsulateWithRing, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
 import type { ReplayCache } from './replay-cache.ts';
 import { decodeCanonical } from './strict-decode.ts';
 
@@ -123,13 +121,7 @@ export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop
 export function peelCreateLayer(crypto: CryptoProvider, ring: OnionKeyRing, replay: ReplayCache, layerBytes: Uint8Array): PeeledCreateLayer {
   assertBytes('layerBytes', layerBytes);
   const layer = decodeCanonical(CreateLayerSchema, layerBytes);
-  if (layer.keyId.length !== ONION_KEY_ID_LENGTH) throw new SamizdatError('MALFORMED', `key_id must be ${ONION_KEY_ID_LENGTH} bytes`);
-  if (layer.kemCiphertext.length !== HYBRID_CIPHERTEXT_LENGTH) {
-    throw new SamizdatError('MALFORMED', `kem_ciphertext must be ${HYBRID_CIPHERTEXT_LENGTH} bytes`);
-  }
-  const key = ring.find(layer.keyId);
-  if (key === undefined) throw new SamizdatError('BAD_KEY', 'unknown or retired onion key id');
-  const sharedSecret = hybridDecapsulate(crypto, key, layer.kemCiphertext);
+  const sharedSecret = decapsulateWithRing(crypto, ring, layer.keyId, layer.kemCiphertext);
   const keys = deriveHopKeys(crypto, sharedSecret, layer.keyId, layer.kemCiphertext);
   const aad = concatBytes(CREATE_AAD_LABEL, layer.keyId, layer.kemCiphertext);
   const plaintext = openWithFreshKey(crypto, keys.createKey, layer.sealed, aad);

@@ -4,7 +4,9 @@
  * here is for tests and devnets. Pure; no I/O.
  */
 import {
+  HYBRID_CIPHERTEXT_LENGTH,
   HYBRID_PUBLIC_KEY_LENGTH,
+  hybridDecapsulate,
   assertBytes,
   concatBytes,
   toHex,
@@ -101,4 +103,19 @@ export function createOnionKeyRing(crypto: CryptoProvider, initial: readonly Oni
   };
   for (const set of initial) ring.add(set);
   return ring;
+}
+
+/**
+ * The hop side of every onion KEM (create layers and target layers alike): checks the key id and
+ * ciphertext lengths (MALFORMED), finds the named key (BAD_KEY when unknown or retired) and
+ * decapsulates the shared secret.
+ */
+export function decapsulateWithRing(crypto: CryptoProvider, ring: OnionKeyRing, keyId: Uint8Array, kemCiphertext: Uint8Array): Uint8Array {
+  if (keyId.length !== ONION_KEY_ID_LENGTH) throw new SamizdatError('MALFORMED', `key_id must be ${ONION_KEY_ID_LENGTH} bytes`);
+  if (kemCiphertext.length !== HYBRID_CIPHERTEXT_LENGTH) {
+    throw new SamizdatError('MALFORMED', `kem_ciphertext must be ${HYBRID_CIPHERTEXT_LENGTH} bytes`);
+  }
+  const key = ring.find(keyId);
+  if (key === undefined) throw new SamizdatError('BAD_KEY', 'unknown or retired onion key id');
+  return hybridDecapsulate(crypto, key, kemCiphertext);
 }

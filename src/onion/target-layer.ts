@@ -6,12 +6,10 @@
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import {
-  HYBRID_CIPHERTEXT_LENGTH,
   HYBRID_PUBLIC_KEY_LENGTH,
   SIZES,
   assertBytes,
   concatBytes,
-  hybridDecapsulate,
   hybridEncapsulate,
   openWithFreshKey,
   sealWithFreshKey,
@@ -21,7 +19,7 @@ import {
 import { SamizdatError } from '../errors.ts';
 import { TargetLayerSchema, TargetResponseBodySchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
-import { ONION_KEY_ID_LENGTH, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
+import { ONION_KEY_ID_LENGTH, decapsulateWithRing, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
 import { pad, unpad } from './padding.ts';
 import type { ReplayCache } from './replay-cache.ts';
 import { decodeCanonical } from './strict-decode.ts';
@@ -73,13 +71,7 @@ export function sealTargetRequest(crypto: CryptoProvider, target: TargetKey, req
 export function openTargetRequest(crypto: CryptoProvider, ring: OnionKeyRing, replay: ReplayCache, layerBytes: Uint8Array): OpenedTargetRequest {
   assertBytes('layerBytes', layerBytes);
   const layer = decodeCanonical(TargetLayerSchema, layerBytes);
-  if (layer.keyId.length !== ONION_KEY_ID_LENGTH) throw new SamizdatError('MALFORMED', `key_id must be ${ONION_KEY_ID_LENGTH} bytes`);
-  if (layer.kemCiphertext.length !== HYBRID_CIPHERTEXT_LENGTH) {
-    throw new SamizdatError('MALFORMED', `kem_ciphertext must be ${HYBRID_CIPHERTEXT_LENGTH} bytes`);
-  }
-  const key = ring.find(layer.keyId);
-  if (key === undefined) throw new SamizdatError('BAD_KEY', 'unknown or retired onion key id');
-  const sharedSecret = hybridDecapsulate(crypto, key, layer.kemCiphertext);
+  const sharedSecret = decapsulateWithRing(crypto, ring, layer.keyId, layer.kemCiphertext);
   const { requestKey, responseKey } = deriveTargetKeys(crypto, sharedSecret, layer.keyId, layer.kemCiphertext);
   const padded = openWithFreshKey(crypto, requestKey, layer.sealed, concatBytes(layer.keyId, layer.kemCiphertext));
   if (!replay.checkAndRemember(crypto.hash('sha256', layer.kemCiphertext), ring.expiresAtMs?.(layer.keyId))) {
