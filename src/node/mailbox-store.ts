@@ -8,18 +8,14 @@
  * set digest, so the three can never disagree with the rows after a crash. Prepared statements are
  * made once at open and reused: `put` is on the node's hot path.
  */
-import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import {
-  ACCOUNT_BYTES,
-  DEFAULT_MAILBOX_LIMITS,
   ID_BYTES,
   MAX_LIST_LIMIT,
   MAX_NONCE_BYTES,
-  NAMESPACES,
-  NAMESPACE_CODES,
   REPLICA_CLOCK_SKEW_MS,
   SWEEP_BATCH,
   messageId,
@@ -31,6 +27,21 @@ import {
   type StoredItem,
   type Tombstone,
 } from './mailbox-store-api.ts';
+import {
+  blob,
+  checkAccount,
+  checkBody,
+  checkIds,
+  codeNs,
+  compareIds,
+  emptyAggregate,
+  fail,
+  int,
+  nsCode,
+  resolveLimits,
+  xorInto,
+  type Aggregate,
+} from './mailbox-store-helpers.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
 
 export {
@@ -53,81 +64,6 @@ export type {
   Tombstone,
 } from './mailbox-store-api.ts';
 
-type Row = Record<string, SQLOutputValue>;
-
-function int(row: Row, column: string): number {
-  const v = row[column];
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  throw new SamizdatError('STORAGE_FAILED', `column ${column} is not an integer`);
-}
-
-function blob(row: Row, column: string): Uint8Array {
-  const v = row[column];
-  if (v instanceof Uint8Array) return v;
-  throw new SamizdatError('STORAGE_FAILED', `column ${column} is not a blob`);
-}
-
-function fail(code: 'INVALID_ARGUMENT' | 'MALFORMED', message: string): never {
-  throw new SamizdatError(code, message);
-}
-
-function checkAccount(account: unknown, code: 'INVALID_ARGUMENT' | 'MALFORMED' = 'INVALID_ARGUMENT'): asserts account is Uint8Array {
-  if (!(account instanceof Uint8Array) || account.length !== ACCOUNT_BYTES) fail(code, `account must be ${ACCOUNT_BYTES} bytes`);
-}
-
-function nsCode(namespace: unknown, code: 'INVALID_ARGUMENT' | 'MALFORMED' = 'INVALID_ARGUMENT'): number {
-  if (typeof namespace !== 'string' || !Object.hasOwn(NAMESPACE_CODES, namespace)) {
-    fail(code, `unknown namespace ${JSON.stringify(String(namespace)).slice(0, 40)} (expected inbox, bundle or config)`);
-  }
-  return NAMESPACE_CODES[namespace as Namespace];
-}
-
-function codeNs(code: number): Namespace {
-  const found = NAMESPACES.find((n) => NAMESPACE_CODES[n] === code);
-  if (found === undefined) throw new SamizdatError('STORAGE_FAILED', `unknown namespace code ${code} in the database`);
-  return found;
-}
-
-function resolveLimits(partial: Partial<MailboxLimits> | undefined): MailboxLimits {
-  const limits = { ...DEFAULT_MAILBOX_LIMITS, ...partial };
-  for (const [name, value] of Object.entries(limits)) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      throw new SamizdatError('INVALID_ARGUMENT', `limits.${name} must be a positive integer`);
-    }
-  }
-  return limits;
-}
-
-function checkBody(body: unknown, maxBytes: number, code: 'INVALID_ARGUMENT' | 'MALFORMED'): asserts body is Uint8Array {
-  if (!(body instanceof Uint8Array) || body.length === 0) fail(code, 'body must be a non-empty Uint8Array');
-  if (body.length > maxBytes) {
-    throw new SamizdatError('TOO_LARGE', `body of ${body.length} bytes exceeds the limit of ${maxBytes}`, {
-      detail: { limit: maxBytes, actual: body.length },
-    });
-  }
-}
-
-function checkIds(ids: unknown): asserts ids is readonly Uint8Array[] {
-  if (!Array.isArray(ids) || !ids.every((id) => id instanceof Uint8Array)) {
-    throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
-  }
-}
-
-/** Per-mailbox aggregate, as kept in the `mailbox` table. */
-interface Aggregate {
-  count: number;
-  bytes: number;
-  digest: Uint8Array;
-}
-
-const emptyAggregate = (): Aggregate => ({ count: 0, bytes: 0, digest: new Uint8Array(32) });
-
-function xorInto(target: Uint8Array, value: Uint8Array): void {
-  for (let i = 0; i < target.length; i++) target[i] = (target[i] ?? 0) ^ (value[i] ?? 0);
-}
-
-/** Opens (creating or migrating) the store. STORAGE_FAILED when the file cannot be used. */
 export function openMailboxStore(options: MailboxStoreOptions): MailboxStore {
   const { crypto } = options;
   if (typeof options.path !== 'string' || options.path.length === 0) {
@@ -559,14 +495,4 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     },
   };
   return store;
-}
-
-/** Byte order of two ids (memcmp, as SQLite orders BLOBs). */
-function compareIds(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }
