@@ -171,9 +171,24 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     }
 
     async send(target: OnionHop, request: Uint8Array, deadline: RequestDeadline): Promise<Uint8Array> {
+      const attempt = { sessionForm: false };
+      try {
+        return await this.sendOnce(target, request, deadline, attempt);
+      } catch (err) {
+        // The target forgot this circuit's session (restart, eviction, key rotation): the circuit
+        // has dropped it, so one more try opens a new session with a KEM.
+        if (isSamizdatError(err, 'PATH_FAILED') && err.detail.hop === 3 && err.detail.code === 'BAD_KEY' && attempt.sessionForm) {
+          return await this.sendOnce(target, request, deadline, attempt);
+        }
+        throw err;
+      }
+    }
+
+    private async sendOnce(target: OnionHop, request: Uint8Array, deadline: RequestDeadline, attempt: { sessionForm: boolean }): Promise<Uint8Array> {
       if (this.failure !== undefined) throw this.failure;
       const timeoutMs = remaining(now, deadline);
       const wrapped = this.onion.wrapTargetRequest(target, request, { timeoutMs });
+      attempt.sessionForm = wrapped.reply.sessionForm;
       this.inFlight++;
       try {
         let answer: Uint8Array;
@@ -194,7 +209,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
           throw failure;
         }
         try {
-          return this.onion.openAnswer(answer, wrapped.responseKey);
+          return this.onion.openAnswer(answer, wrapped.reply);
         } catch (err) {
           const hop = hopOf(err);
           if (hop !== undefined && hop < 3 && isSamizdatError(err)) {
@@ -235,7 +250,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     note(path);
     const started = now();
     const hops = [path.guard, path.middle, path.exit].map((n) => onionHopOf(crypto, n));
-    const onion = new OnionCircuit(crypto, hops);
+    const onion = new OnionCircuit(crypto, hops, now);
     try {
       const timeoutMs = Math.min(CIRCUIT_BUILD_TIMEOUT_MS, remaining(now, deadline));
       const link = await session(path.guard);

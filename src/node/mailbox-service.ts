@@ -68,7 +68,7 @@ import {
 } from './mailbox-service-rules.ts';
 import { createMailboxWaiters } from './mailbox-service-waiters.ts';
 import type { MailboxWaiters } from './mailbox-service-waiters.ts';
-import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createTokenBucket } from './rate-limit.ts';
+import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets, createTokenBucket } from './rate-limit.ts';
 import type { RateLimit, TokenBucket } from './rate-limit.ts';
 import type { ReplicationService } from './replication.ts';
 import type { SwarmView } from './swarm-view.ts';
@@ -119,9 +119,11 @@ export interface MailboxService {
   stop(): Promise<void>;
   /**
    * Answers one encoded MailboxRequest with an encoded MailboxResponse; never throws (errors are
-   * in the response). The session handler uses it; an onion exit can call it directly.
+   * in the response). The session handler uses it; the onion relay calls it for requests that
+   * arrive through circuits, with `deliveredBy` the exit that handed them over: those are
+   * rate-limited per exit (a node's rate for consensus nodes, a client's otherwise).
    */
-  answer(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+  answer(request: Uint8Array, signal: AbortSignal, deliveredBy?: string): Promise<Uint8Array>;
   readonly waiters: MailboxWaiters;
 }
 
@@ -285,8 +287,11 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     return create(MailboxResponseSchema, { response: { case: 'delete', value: create(DeleteResponseSchema, { deleted }) } });
   };
 
-  const answer = async (bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> => {
+  const delivered = createPeerBuckets((peer) => (swarm.isNode(peer) ? limits.nodeRate : limits.clientRate), now);
+
+  const answer = async (bytes: Uint8Array, signal: AbortSignal, deliveredBy?: string): Promise<Uint8Array> => {
     try {
+      if (deliveredBy !== undefined) delivered.take(deliveredBy);
       const request = decodeMessage(MailboxRequestSchema, bytes);
       let response: MailboxResponse;
       switch (request.request.case) {
@@ -371,6 +376,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       for (const stream of streams) stream.abort(new SamizdatError('PATH_FAILED', 'the node is stopping'));
       streams.clear();
       peers.clear();
+      delivered.clear();
     },
   };
 }

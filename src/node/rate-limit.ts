@@ -54,3 +54,40 @@ export function createTokenBucket(limit: RateLimit, now: () => number): TokenBuc
     },
   };
 }
+
+/**
+ * Peers whose delivery buckets one node keeps (onion exits handing it requests). Far more than the
+ * nodes of any consensus; when full, the least recently seen peer's bucket is dropped (it starts
+ * full again on its next request, which only a peer that was idle the longest can gain from).
+ */
+export const MAX_RATE_LIMITED_PEERS = 10_000;
+
+export interface PeerBuckets {
+  /** Takes one token from `peer`'s bucket, or throws RATE_LIMITED. */
+  take(peer: string): void;
+  clear(): void;
+}
+
+/** One token bucket per peer, at the rate `rateFor(peer)` gives, bounded by MAX_RATE_LIMITED_PEERS. */
+export function createPeerBuckets(rateFor: (peer: string) => RateLimit, now: () => number, maxPeers = MAX_RATE_LIMITED_PEERS): PeerBuckets {
+  const buckets = new Map<string, TokenBucket>(); // least recently used first
+  return {
+    take(peer) {
+      let bucket = buckets.get(peer);
+      if (bucket === undefined) {
+        if (buckets.size >= maxPeers) {
+          const oldest = buckets.keys().next();
+          if (oldest.done !== true) buckets.delete(oldest.value);
+        }
+        bucket = createTokenBucket(rateFor(peer), now);
+      } else {
+        buckets.delete(peer);
+      }
+      buckets.set(peer, bucket);
+      bucket.take();
+    },
+    clear() {
+      buckets.clear();
+    },
+  };
+}

@@ -171,7 +171,7 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
       crypto,
       keys: onionKeys,
       now,
-      deliver: (request, signal) => mailbox.answer(request, signal),
+      deliver: (request, signal, fromPeer) => mailbox.answer(request, signal, fromPeer),
       // Forward only to nodes of the consensus, at the addresses the consensus gives. A client may
       // hold a newer consensus than ours: on a miss, fetch once (shared by concurrent misses).
       resolveNext: async (named) => {

@@ -4,7 +4,7 @@
  * to its guard. Pure: the caller (src/client) owns the session to the guard and the deadlines.
  */
 import { create } from '@bufbuild/protobuf';
-import { assertBytes, type CryptoProvider } from '../crypto/index.ts';
+import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { CreateLayerSchema, ExitPayloadSchema, OnionResponseSchema, SealedLayerSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, encodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
@@ -12,7 +12,7 @@ import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts
 import { assertPeerTarget, toHopAddress } from './hop-address.ts';
 import { encodeOnionRequest } from './message-size.ts';
 import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
-import { openTargetResponse, sealTargetRequest } from './target-layer.ts';
+import { openTargetResponse, openTargetSession, sealSessionRequest, type ClientTargetSession, type TargetReplyKey } from './target-layer.ts';
 
 /** Length of a circuit id: 16 random bytes, chosen by the sender on each link. */
 export const CIRCUIT_ID_LENGTH = 16;
@@ -38,6 +38,15 @@ function checkTimeout(timeoutMs: number): void {
   }
 }
 
+/** What `openAnswer` needs to open the answer to one `wrapTargetRequest` request. */
+export interface TargetReply {
+  readonly key: TargetReplyKey;
+  /** True when the request used an existing target session (no KEM); see `openAnswer`. */
+  readonly sessionForm: boolean;
+  /** Set for an opening request: the session it sets up once its answer arrives. */
+  readonly opened?: { readonly name: string; readonly session: ClientTargetSession };
+}
+
 export class OnionCircuit {
   /** The id of this circuit on the client -> guard link. */
   readonly circuitId: Uint8Array;
@@ -48,11 +57,15 @@ export class OnionCircuit {
   private readonly sealers: readonly LayerSealer[];
   private readonly windows: readonly ReplayWindow[];
   private readonly createLayer: Uint8Array;
+  private readonly now: () => number;
+  /** Target sessions of this circuit by target peer and onion key (README "Target sessions"). */
+  private readonly targetSessions = new Map<string, ClientTargetSession>();
 
-  /** Builds the create onion for `hops` (guard first) under a fresh circuit id. */
-  constructor(crypto: CryptoProvider, hops: readonly OnionHop[]) {
-    const onion = buildCreateOnion(crypto, hops);
+  /** Builds the create onion for `hops` (guard first) under a fresh circuit id; `now` is the client's clock. */
+  constructor(crypto: CryptoProvider, hops: readonly OnionHop[], now: () => number) {
+    const onion = buildCreateOnion(crypto, hops, now());
     this.crypto = crypto;
+    this.now = now;
     this.hops = [...hops];
     this.circuitId = crypto.randomBytes(CIRCUIT_ID_LENGTH);
     this.hopKeys = onion.hopKeys;
@@ -96,25 +109,57 @@ export class OnionCircuit {
     return this.peel(responseBytes, 'relayed');
   }
 
-  /** Seals `request` for `target` and wraps it for the circuit; keep `responseKey` for `openAnswer`. */
-  wrapTargetRequest(target: OnionHop, request: Uint8Array, options: { timeoutMs: number }): { request: Uint8Array; responseKey: Uint8Array } {
-    const sealed = sealTargetRequest(this.crypto, target, request);
-    return { request: this.wrap(encodeExitPayload(target, sealed.layer), options), responseKey: sealed.responseKey };
+  /**
+   * Seals `request` for `target` and wraps it for the circuit; keep `reply` for `openAnswer`. The
+   * first request to a target opens a target session (a KEM); once its answer came, later ones
+   * use the session (no KEM).
+   */
+  wrapTargetRequest(target: OnionHop, request: Uint8Array, options: { timeoutMs: number }): { request: Uint8Array; reply: TargetReply } {
+    const name = `${target.peerId}/${toHex(target.keyId)}`;
+    const session = this.targetSessions.get(name);
+    if (session !== undefined) {
+      const sealed = sealSessionRequest(this.crypto, session, request);
+      return { request: this.wrap(encodeExitPayload(target, sealed.layer), options), reply: { key: sealed.reply, sessionForm: true } };
+    }
+    const opened = openTargetSession(this.crypto, target, request, this.now());
+    return {
+      request: this.wrap(encodeExitPayload(target, opened.layer), options),
+      reply: { key: opened.reply, sessionForm: false, opened: { name, session: opened.session } },
+    };
   }
 
   /**
    * The target's answer to a `wrapTargetRequest` request. PATH_FAILED{hop} when a hop failed
    * (hop 3: the target was unreachable or refused the layer; a broken answer also counts as the
-   * target's); the target handler's own typed error (e.g. WRONG_SWARM) is thrown as is.
+   * target's); the target handler's own typed error (e.g. WRONG_SWARM) is thrown as is. When the
+   * target no longer knows the session (PATH_FAILED hop 3 with code BAD_KEY and
+   * `reply.sessionForm`), the session is dropped, so sending again opens a new one.
    */
-  openAnswer(responseBytes: Uint8Array, responseKey: Uint8Array): Uint8Array {
-    const inner = this.unwrap(responseBytes);
+  openAnswer(responseBytes: Uint8Array, reply: TargetReply): Uint8Array {
+    let inner: Uint8Array;
     try {
-      return openTargetResponse(this.crypto, responseKey, inner);
+      inner = this.unwrap(responseBytes);
     } catch (err) {
-      if (isSamizdatError(err) && err.detail.remote === true) throw err;
-      throw pathFailed(this.hops.length, err);
+      const lostSession = isSamizdatError(err, 'PATH_FAILED') && err.detail.hop === this.hops.length && err.detail.code === 'BAD_KEY';
+      if (reply.sessionForm && lostSession) {
+        for (const [name, session] of this.targetSessions) if (session.responseKey === reply.key.responseKey) this.targetSessions.delete(name);
+      }
+      throw err;
     }
+    let answer: Uint8Array;
+    try {
+      answer = openTargetResponse(this.crypto, reply.key, inner);
+    } catch (err) {
+      if (!(isSamizdatError(err) && err.detail.remote === true)) throw pathFailed(this.hops.length, err);
+      this.keepSession(reply); // the target's handler answered with an error: the session stands
+      throw err;
+    }
+    this.keepSession(reply);
+    return answer;
+  }
+
+  private keepSession(reply: TargetReply): void {
+    if (reply.opened !== undefined && !this.targetSessions.has(reply.opened.name)) this.targetSessions.set(reply.opened.name, reply.opened.session);
   }
 
   /** The OnionRequest{destroy} for this circuit (best effort; the guard also expires idle circuits). */

@@ -1,7 +1,7 @@
 /**
  * Circuit creation layers (README "Circuit creation"): the client builds one CreateLayer per hop,
  * inside out; each hop peels its own with its onion private key and learns only its circuit keys
- * and the next hop. Pure: no I/O, no clock (the replay cache carries its own).
+ * and the next hop. Each body carries the client's clock (layer-time.ts). Pure: the clock is passed in.
  */
 import { create } from '@bufbuild/protobuf';
 import {
@@ -18,6 +18,7 @@ import { SamizdatError } from '../errors.ts';
 import { CreateLayerBodySchema, CreateLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeMessage, type PeerTarget } from '../wire/index.ts';
 import { assertPeerTarget, fromHopAddress, toHopAddress } from './hop-address.ts';
+import { checkLayerTime, type LayerClock } from './layer-time.ts';
 import { ONION_KEY_ID_LENGTH, decapsulateWithRing, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
 import type { ReplayCache } from './replay-cache.ts';
 import { decodeCanonical } from './strict-decode.ts';
@@ -88,12 +89,14 @@ function assertHop(name: string, hop: OnionHop): void {
  * Builds the create onion for `hops` (guard first). BAD_KEY when a hop's public key is unusable;
  * INVALID_ARGUMENT for a wrong hop count or malformed hop.
  */
-export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop[]): CreateOnion {
+export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop[], nowMs: number): CreateOnion {
   const hops: readonly OnionHop[] = path; // Array.isArray below would widen `path` to any[]
   if (!Array.isArray(path) || hops.length < 1 || hops.length > MAX_CIRCUIT_HOPS) {
     throw new SamizdatError('INVALID_ARGUMENT', `hops must list 1..${MAX_CIRCUIT_HOPS} hops`);
   }
   hops.forEach((hop, i) => assertHop(`hops[${i}]`, hop));
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new SamizdatError('INVALID_ARGUMENT', 'nowMs must be a non-negative integer');
+  const sentAtMs = BigInt(nowMs);
   const hopKeys: HopKeys[] = new Array<HopKeys>(hops.length);
   let inner: Uint8Array = new Uint8Array(0);
   for (let i = hops.length - 1; i >= 0; i--) {
@@ -104,7 +107,7 @@ export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop
     hopKeys[i] = { forwardKey: keys.forwardKey, backwardKey: keys.backwardKey };
     const body = encodeMessage(
       CreateLayerBodySchema,
-      create(CreateLayerBodySchema, next === undefined ? {} : { next: toHopAddress(next), inner }),
+      create(CreateLayerBodySchema, next === undefined ? { sentAtMs } : { next: toHopAddress(next), inner, sentAtMs }),
     );
     const aad = concatBytes(CREATE_AAD_LABEL, hop.keyId, ciphertext);
     const sealed = sealWithFreshKey(crypto, keys.createKey, body, aad);
@@ -116,20 +119,22 @@ export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop
 /**
  * Peels one create layer at a relay. MALFORMED for bad structure, BAD_KEY for an unknown key id
  * (or a low-order X25519 part), DECRYPT_FAILED when tampered or made for other keys, MALFORMED
- * "replayed" for a layer this hop has accepted before, RATE_LIMITED when the replay cache is full.
+ * "replayed" for a layer this hop has accepted before, RATE_LIMITED when the replay cache is full,
+ * CLOCK_SKEW for a layer too old, too new or made before this hop started.
  */
-export function peelCreateLayer(crypto: CryptoProvider, ring: OnionKeyRing, replay: ReplayCache, layerBytes: Uint8Array): PeeledCreateLayer {
+export function peelCreateLayer(crypto: CryptoProvider, ring: OnionKeyRing, replay: ReplayCache, layerBytes: Uint8Array, clock: LayerClock): PeeledCreateLayer {
   assertBytes('layerBytes', layerBytes);
   const layer = decodeCanonical(CreateLayerSchema, layerBytes);
   const sharedSecret = decapsulateWithRing(crypto, ring, layer.keyId, layer.kemCiphertext);
   const keys = deriveHopKeys(crypto, sharedSecret, layer.keyId, layer.kemCiphertext);
   const aad = concatBytes(CREATE_AAD_LABEL, layer.keyId, layer.kemCiphertext);
   const plaintext = openWithFreshKey(crypto, keys.createKey, layer.sealed, aad);
+  const body = decodeCanonical(CreateLayerBodySchema, plaintext);
+  const rememberUntil = checkLayerTime(body.sentAtMs, clock);
   // Only authentic layers reach the cache, so garbage cannot fill it.
-  if (!replay.checkAndRemember(crypto.hash('sha256', layer.kemCiphertext), ring.expiresAtMs?.(layer.keyId))) {
+  if (!replay.checkAndRemember(crypto.hash('sha256', layer.kemCiphertext), Math.min(rememberUntil, ring.expiresAtMs?.(layer.keyId) ?? Infinity))) {
     throw new SamizdatError('MALFORMED', 'replayed create layer');
   }
-  const body = decodeCanonical(CreateLayerBodySchema, plaintext);
   const result = { keys: { forwardKey: keys.forwardKey, backwardKey: keys.backwardKey }, keyId: Uint8Array.from(layer.keyId), plaintext };
   if (body.next === undefined) {
     if (body.inner.length !== 0) throw new SamizdatError('MALFORMED', 'an exit layer carries an inner layer');

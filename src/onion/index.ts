@@ -8,10 +8,15 @@ export { MAX_CIRCUIT_HOPS, buildCreateOnion, peelCreateLayer } from './create-on
 export type { CreateOnion, HopKeys, OnionHop, PeeledCreateLayer } from './create-onion.ts';
 export { REPLAY_WINDOW_SIZE, createLayerSealer, createReplayWindow, openLayer, sealBackward, unwrapResponse, wrapRequest } from './relay-layer.ts';
 export type { BackwardContent, LayerSealer, ReplayWindow, UnwrappedResponse } from './relay-layer.ts';
-export { openTargetRequest, openTargetResponse, sealTargetError, sealTargetRequest, sealTargetResponse } from './target-layer.ts';
-export type { OpenedTargetRequest, SealedTargetRequest, TargetKey } from './target-layer.ts';
+export { TARGET_SESSION_ID_LENGTH, openTargetRequest, openTargetResponse, openTargetSession, sealSessionRequest, sealTargetError, sealTargetResponse } from './target-layer.ts';
+export type { ClientTargetSession, OpenedTargetRequest, OpenedTargetSession, SealedTargetRequest, TargetContext, TargetKey, TargetReplyKey } from './target-layer.ts';
+export { MAX_TARGET_SESSIONS, TARGET_SESSION_IDLE_MS, createTargetSessionTable } from './target-sessions.ts';
+export type { TargetSession, TargetSessionKeys, TargetSessionTable } from './target-sessions.ts';
+export { ONION_LAYER_MAX_AGE_MS, checkLayerTime } from './layer-time.ts';
+export type { LayerClock } from './layer-time.ts';
 export { REQUEST_SIZE_SLACK, RESPONSE_SIZE_SLACK, encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
 export { CIRCUIT_ID_LENGTH, OnionCircuit, encodeExitPayload, pathFailed } from './client-circuit.ts';
+export type { TargetReply } from './client-circuit.ts';
 export { MAX_ADDRESS_LENGTH, MAX_HOP_ADDRESSES, MAX_PEER_ID_LENGTH } from './hop-address.ts';
 export * from './relay-limits.ts';
 export { ONION_PROTOCOL, createRelayService } from './relay-service.ts';

@@ -34,6 +34,8 @@ import { CIRCUIT_SWEEP_INTERVAL_MS, DEFAULT_RELAY_LIMITS, DESTROY_TIMEOUT_MS, ty
 import { createReplayCache } from './replay-cache.ts';
 import { createRelaySessionPool } from './session-pool.ts';
 import { openTargetRequest, sealTargetError, sealTargetResponse } from './target-layer.ts';
+import { createTargetSessionTable } from './target-sessions.ts';
+import type { LayerClock } from './layer-time.ts';
 import { decodeCanonical } from './strict-decode.ts';
 
 /** The libp2p protocol of onion routing. */
@@ -61,8 +63,11 @@ export interface RelayServiceOptions {
   readonly crypto: CryptoProvider;
   readonly keys: OnionKeyRing;
   readonly now: () => number;
-  /** The target's handler: the decrypted request bytes in, the answer out (a typed error is sent back sealed). */
-  readonly deliver: (request: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
+  /**
+   * The target's handler: the decrypted request bytes in, the answer out (a typed error is sent
+   * back sealed). `fromPeer` is the exit that delivered it (for per-exit rate limits).
+   */
+  readonly deliver: (request: Uint8Array, signal: AbortSignal, fromPeer: string) => Promise<Uint8Array>;
   readonly observer?: (event: RelayObservation) => void;
   readonly limits?: Partial<RelayLimits>;
   /**
@@ -91,6 +96,10 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const circuits = createCircuitTable(crypto, limits);
   const createReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
   const targetReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
+  const targetSessions = createTargetSessionTable({ now, idleMs: limits.circuitIdleTimeoutMs });
+  // Layers made before this start are refused (layer-time.ts): the replay caches begin empty.
+  let startedAtMs = now();
+  const layerClock = (): LayerClock => ({ nowMs: now(), notBeforeMs: startedAtMs });
   const streams = new Set<RpcStream>();
   let pool = createRelaySessionPool(transport, ONION_PROTOCOL);
   let running: AbortController | undefined;
@@ -126,7 +135,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const handleCreate = async (fromPeer: string, msg: CreateCircuit, budget: Budget): Promise<Uint8Array> => {
     if (msg.circuitId.length !== CIRCUIT_ID_LENGTH) throw new SamizdatError('MALFORMED', `circuit_id must be ${CIRCUIT_ID_LENGTH} bytes`);
     if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'create without a layer');
-    const peeled = peelCreateLayer(crypto, keys, createReplay, encodeMessage(CreateLayerSchema, msg.layer));
+    const peeled = peelCreateLayer(crypto, keys, createReplay, encodeMessage(CreateLayerSchema, msg.layer), layerClock());
     const circuit = circuits.add(fromPeer, msg.circuitId, peeled.keys, now());
     const next = peeled.next;
     observe({ role: next === undefined ? 'exit' : 'relay', kind: 'create', fromPeer, circuitId: circuit.circuitId, plaintext: peeled.plaintext, ...(next === undefined ? {} : { toPeer: next.peerId }) });
@@ -199,7 +208,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   const handleDeliver = async (fromPeer: string, msg: Deliver, budget: Budget): Promise<Uint8Array> => {
     if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'deliver without a layer');
-    const opened = openTargetRequest(crypto, keys, targetReplay, encodeMessage(TargetLayerSchema, msg.layer));
+    const opened = openTargetRequest(crypto, keys, targetReplay, targetSessions, encodeMessage(TargetLayerSchema, msg.layer), { fromPeer, clock: layerClock() });
     observe({ role: 'target', kind: 'deliver', fromPeer, plaintext: opened.request });
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to answer');
@@ -210,13 +219,13 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
         const onAbort = (): void => reject(new SamizdatError('PATH_FAILED', 'the target did not answer in time'));
         if (signal.aborted) onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
-        deliver(opened.request, signal).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        deliver(opened.request, signal, fromPeer).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
       });
-      sealed = sealTargetResponse(crypto, opened.responseKey, answer);
+      sealed = sealTargetResponse(crypto, opened.reply, answer);
     } catch (err) {
       // The hop's own deadline is not the handler's answer: report it unsealed, as a hop failure.
       if (signal.aborted && isSamizdatError(err, 'PATH_FAILED')) throw err;
-      sealed = sealTargetError(crypto, opened.responseKey, err);
+      sealed = sealTargetError(crypto, opened.reply, err);
     }
     return encodeOnionResponse({ response: { case: 'delivered', value: sealed } });
   };
@@ -263,6 +272,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       if (running !== undefined) return;
       running = new AbortController();
       const stopSignal = running.signal;
+      startedAtMs = now();
       pool = createRelaySessionPool(transport, ONION_PROTOCOL);
       sweepTimer = setInterval(sweep, Math.min(CIRCUIT_SWEEP_INTERVAL_MS, limits.circuitIdleTimeoutMs));
       await transport.handle(ONION_PROTOCOL, async (stream, remotePeerId) => {
@@ -288,6 +298,9 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       streams.clear();
       pool.close();
       circuits.clear();
+      targetSessions.clear();
+      createReplay.clear();
+      targetReplay.clear();
     },
     get circuitCount() {
       return circuits.size;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { signOwnerItem } from '../../src/identity/owner-item.ts';
 import { after, before, describe, it } from 'node:test';
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import type { PrivateKey } from '../../src/crypto/provider.ts';
@@ -18,6 +18,8 @@ import { FrameDecoder, decodeMessage, encodeFrame, errorFromReply } from '../../
 import type { RpcSession } from '../../src/wire/index.ts';
 import { SessionFrameSchema } from '../../src/wire/gen/samizdat/v1/frame_pb.ts';
 import {
+  MailboxRequestSchema,
+  MailboxResponseSchema,
   OwnerAuthSchema,
   RetrieveRequestSchema,
   StoreRequestSchema,
@@ -257,6 +259,17 @@ describe('mailbox RPC error handling on a real node', () => {
       assert.ok(first?.status === 'rejected' && isSamizdatError(first.reason) && (first.reason.retryAfterMs ?? 0) > 0);
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await rawCall(s, goodRetrieve(owner))).response.case, 'retrieve');
+
+      // Requests that arrive through onion circuits are limited per delivering exit, too.
+      const signal = new AbortController().signal;
+      const viaExit = async (exit: string) => {
+        const bytes = await strict.answer(toBinary(MailboxRequestSchema, goodRetrieve(owner)), signal, exit);
+        return fromBinary(MailboxResponseSchema, bytes).response;
+      };
+      const burst = await Promise.all(Array.from({ length: 12 }, () => viaExit('exit-a')));
+      const refused = burst.filter((r) => r.case === 'error' && errorFromReply(r.value).code === 'RATE_LIMITED');
+      assert.ok(refused.length >= 5, `exit-a was refused ${refused.length} of 12`);
+      assert.equal((await viaExit('exit-b')).case, 'retrieve', 'another exit has its own bucket');
     } finally {
       s.close();
       await strict.stop();

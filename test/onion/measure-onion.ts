@@ -11,7 +11,8 @@ import {
   onionKeyId,
   openTargetRequest,
   peelCreateLayer,
-  sealTargetRequest,
+  createTargetSessionTable,
+  openTargetSession,
   type OnionHop,
 } from '../../src/onion/index.ts';
 import { startOnionDevnet } from './onion-devnet.ts';
@@ -34,14 +35,15 @@ const keys = [0, 1, 2].map(() => generateHybridKeyPair(crypto));
 const hops: OnionHop[] = keys.map((key, i) => ({ peerId: `peer${i}`, addresses: ['/ip4/127.0.0.1/tcp/1'], onionPublicKey: key.publicKey, keyId: onionKeyId(crypto, key.publicKey) }));
 const ring = createOnionKeyRing(crypto, [{ key: keys[0]! }]);
 const replay = createReplayCache({ now: () => 0, maxEntries: 1_000_000 });
-console.log(`client buildCreateOnion (3 hops): ${timeIt(300, () => buildCreateOnion(crypto, hops)).toFixed(3)} ms`);
-const layers = Array.from({ length: 300 }, () => buildCreateOnion(crypto, [hops[0]!]).layer);
+const sessions = createTargetSessionTable({ now: Date.now });
+console.log(`client buildCreateOnion (3 hops): ${timeIt(300, () => buildCreateOnion(crypto, hops, Date.now())).toFixed(3)} ms`);
+const layers = Array.from({ length: 300 }, () => buildCreateOnion(crypto, [hops[0]!], Date.now()).layer);
 let n = 0;
-console.log(`relay peelCreateLayer (one hop): ${timeIt(300, () => peelCreateLayer(crypto, ring, replay, layers[n++]!)).toFixed(3)} ms`);
-const targetLayers = Array.from({ length: 300 }, () => sealTargetRequest(crypto, hops[0]!, new Uint8Array(200)).layer);
+console.log(`relay peelCreateLayer (one hop): ${timeIt(300, () => peelCreateLayer(crypto, ring, replay, layers[n++]!, { nowMs: Date.now(), notBeforeMs: 0 })).toFixed(3)} ms`);
+const targetLayers = Array.from({ length: 300 }, () => openTargetSession(crypto, hops[0]!, new Uint8Array(200), Date.now()).layer);
 n = 0;
-console.log(`client sealTargetRequest: ${timeIt(300, () => sealTargetRequest(crypto, hops[0]!, new Uint8Array(200))).toFixed(3)} ms`);
-console.log(`target openTargetRequest: ${timeIt(300, () => openTargetRequest(crypto, ring, replay, targetLayers[n++]!)).toFixed(3)} ms`);
+console.log(`client sealTargetRequest: ${timeIt(300, () => openTargetSession(crypto, hops[0]!, new Uint8Array(200), Date.now())).toFixed(3)} ms`);
+console.log(`target openTargetRequest: ${timeIt(300, () => openTargetRequest(crypto, ring, replay, sessions, targetLayers[n++]!, { fromPeer: 'exit', clock: { nowMs: Date.now(), notBeforeMs: 0 } })).toFixed(3)} ms`);
 
 const net = await startOnionDevnet(['guard', 'middle', 'exit', 'target', 'client']);
 const hop = (name: string): OnionHop => net.nodes[name]!.hop;
@@ -49,18 +51,18 @@ const session = await net.session('client', 'guard');
 const path = [hop('guard'), hop('middle'), hop('exit')];
 
 const createTimes: number[] = [];
-let circuit = new OnionCircuit(crypto, path);
+let circuit = new OnionCircuit(crypto, path, Date.now);
 for (let i = 0; i < 100; i++) {
   const start = performance.now();
-  circuit = new OnionCircuit(crypto, path);
+  circuit = new OnionCircuit(crypto, path, Date.now);
   circuit.checkCreated(await session.request(circuit.createRequest({ timeoutMs: TIMEOUT_MS }), { timeoutMs: TIMEOUT_MS }));
   createTimes.push(performance.now() - start);
 }
 console.log(`circuit create over loopback (client build + 3 hops): p50 ${percentile(createTimes, 50).toFixed(2)} ms, p99 ${percentile(createTimes, 99).toFixed(2)} ms`);
 
 const send = async (): Promise<void> => {
-  const { request, responseKey } = circuit.wrapTargetRequest(hop('target'), utf8('retrieve please'), { timeoutMs: TIMEOUT_MS });
-  circuit.openAnswer(await session.request(request, { timeoutMs: TIMEOUT_MS }), responseKey);
+  const { request, reply } = circuit.wrapTargetRequest(hop('target'), utf8('retrieve please'), { timeoutMs: TIMEOUT_MS });
+  circuit.openAnswer(await session.request(request, { timeoutMs: TIMEOUT_MS }), reply);
 };
 const direct = await net.session('client', 'target');
 void direct;

@@ -27,7 +27,7 @@ describe('onion relay over real hosts on 127.0.0.1', () => {
 
   before(async () => {
     net = await startOnionDevnet(['guard', 'middle', 'exit', 'target', 'client']);
-    circuit = new OnionCircuit(net.crypto, [node('guard').hop, node('middle').hop, node('exit').hop]);
+    circuit = new OnionCircuit(net.crypto, [node('guard').hop, node('middle').hop, node('exit').hop], Date.now);
     session = await net.session('client', 'guard');
   });
 
@@ -37,8 +37,8 @@ describe('onion relay over real hosts on 127.0.0.1', () => {
   });
 
   const send = async (text: string): Promise<Uint8Array> => {
-    const { request, responseKey } = circuit.wrapTargetRequest(node('target').hop, utf8(text), { timeoutMs: TIMEOUT_MS });
-    return circuit.openAnswer(await session.request(request, { timeoutMs: TIMEOUT_MS }), responseKey);
+    const { request, reply } = circuit.wrapTargetRequest(node('target').hop, utf8(text), { timeoutMs: TIMEOUT_MS });
+    return circuit.openAnswer(await session.request(request, { timeoutMs: TIMEOUT_MS }), reply);
   };
 
   it('builds a circuit and answers 50 concurrent requests', async () => {
@@ -84,6 +84,20 @@ describe('onion relay over real hosts on 127.0.0.1', () => {
     }
   });
 
+  it('later requests use the target session (no KEM); a target that forgot it gets a new one', async () => {
+    const exitPlaintexts = () => net.observations.filter((o) => o.at === 'exit' && o.kind === 'relay').map((o) => o.plaintext?.length ?? 0);
+    await send('after the first answer');
+    const sizes = exitPlaintexts();
+    assert.ok((sizes.at(-1) ?? Infinity) < 1_300, `a session-form request carries no KEM ciphertext (${sizes.at(-1)} bytes at the exit)`);
+    assert.ok((sizes[0] ?? 0) > 2_000, 'the opening request carried one');
+    // The target restarts: its sessions are gone.
+    await node('target').relay?.stop();
+    await node('target').relay?.start();
+    await assert.rejects(send('to a target that forgot'), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 3 && e.detail.code === 'BAD_KEY');
+    assert.deepEqual(await send('reopened'), concatBytes(ECHO_PREFIX, utf8('reopened')));
+    assert.ok((exitPlaintexts().at(-1) ?? 0) > 2_000, 'the circuit opened a new session');
+  });
+
   it('random bytes on the relay protocol get a typed error and the relay keeps serving', async () => {
     const garbage = await net.session('client', 'guard');
     const reply = decodeMessage(OnionResponseSchema, await garbage.request(net.crypto.randomBytes(300), { timeoutMs: TIMEOUT_MS }));
@@ -119,7 +133,7 @@ describe('onion relay over real hosts on 127.0.0.1', () => {
     await assert.rejects(send('after the middle stopped'), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 1);
     assert.ok(Date.now() - started < TIMEOUT_MS, `failed after ${Date.now() - started} ms`);
     // A new circuit through the stopped middle fails at create, naming the same hop.
-    const retry = new OnionCircuit(net.crypto, [node('guard').hop, node('middle').hop, node('exit').hop]);
+    const retry = new OnionCircuit(net.crypto, [node('guard').hop, node('middle').hop, node('exit').hop], Date.now);
     const answer = await session.request(retry.createRequest({ timeoutMs: TIMEOUT_MS }), { timeoutMs: TIMEOUT_MS });
     assert.throws(() => retry.checkCreated(answer), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 1);
     assert.equal(node('guard').relay?.circuitCount, 1, 'the failed circuit was not kept');
@@ -135,14 +149,14 @@ describe('deadlines', () => {
         assert.ok(n);
         return n.hop;
       };
-      const circuit = new OnionCircuit(net.crypto, [hop('guard'), hop('middle'), hop('exit')]);
+      const circuit = new OnionCircuit(net.crypto, [hop('guard'), hop('middle'), hop('exit')], Date.now);
       const session = await net.session('client', 'guard');
       circuit.checkCreated(await session.request(circuit.createRequest({ timeoutMs: TIMEOUT_MS }), { timeoutMs: TIMEOUT_MS }));
       const deadline = 1_500;
-      const { request, responseKey } = circuit.wrapTargetRequest(hop('target'), utf8('slow'), { timeoutMs: deadline });
+      const { request, reply } = circuit.wrapTargetRequest(hop('target'), utf8('slow'), { timeoutMs: deadline });
       const started = Date.now();
-      const reply = await session.request(request, { timeoutMs: deadline });
-      assert.throws(() => circuit.openAnswer(reply, responseKey), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 3);
+      const answer = await session.request(request, { timeoutMs: deadline });
+      assert.throws(() => circuit.openAnswer(answer, reply), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 3);
       assert.ok(Date.now() - started < deadline, `answered after ${Date.now() - started} ms`);
       session.close();
     } finally {

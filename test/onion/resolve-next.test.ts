@@ -33,7 +33,7 @@ it('a known next hop is dialled at the consensus address, whatever address the l
   const session = await net.session('client', 'guard');
   try {
     const misdirected = { ...hop('middle'), addresses: ['/ip4/127.0.0.1/tcp/9'] };
-    const circuit = new OnionCircuit(net.crypto, [hop('guard'), misdirected, hop('exit')]);
+    const circuit = new OnionCircuit(net.crypto, [hop('guard'), misdirected, hop('exit')], Date.now);
     circuit.checkCreated(await session.request(circuit.createRequest({ timeoutMs: TIMEOUT_MS }), { timeoutMs: TIMEOUT_MS }));
   } finally {
     session.close();
@@ -43,7 +43,7 @@ it('a known next hop is dialled at the consensus address, whatever address the l
 it('a next hop outside the consensus is refused with PATH_FAILED naming that hop', async () => {
   const session = await net.session('client', 'guard');
   try {
-    const circuit = new OnionCircuit(net.crypto, [hop('guard'), hop('outsider'), hop('exit')]);
+    const circuit = new OnionCircuit(net.crypto, [hop('guard'), hop('outsider'), hop('exit')], Date.now);
     const answer = await session.request(circuit.createRequest({ timeoutMs: TIMEOUT_MS }), { timeoutMs: TIMEOUT_MS });
     assert.throws(() => circuit.checkCreated(answer), (e) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 1);
   } finally {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/onion.proto.
  */
 export const file_samizdat_v1_onion: GenFile = /*@__PURE__*/
-  fileDesc("ChdzYW1pemRhdC92MS9vbmlvbi5wcm90bxILc2FtaXpkYXQudjEiMAoKSG9wQWRkcmVzcxIPCgdwZWVyX2lkGAEgASgJEhEKCWFkZHJlc3NlcxgCIAMoCSJFCgtDcmVhdGVMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMIkcKD0NyZWF0ZUxheWVyQm9keRIlCgRuZXh0GAEgASgLMhcuc2FtaXpkYXQudjEuSG9wQWRkcmVzcxINCgVpbm5lchgCIAEoDCIsCgtTZWFsZWRMYXllchINCgVub25jZRgBIAEoDBIOCgZzZWFsZWQYAiABKAwiTAoLRXhpdFBheWxvYWQSJwoGdGFyZ2V0GAEgASgLMhcuc2FtaXpkYXQudjEuSG9wQWRkcmVzcxIUCgx0YXJnZXRfbGF5ZXIYAiABKAwiRQoLVGFyZ2V0TGF5ZXISDgoGa2V5X2lkGAEgASgMEhYKDmtlbV9jaXBoZXJ0ZXh0GAIgASgMEg4KBnNlYWxlZBgDIAEoDCLuAQoMT25pb25SZXF1ZXN0EiwKBmNyZWF0ZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLkNyZWF0ZUNpcmN1aXRIABInCgVyZWxheRgCIAEoCzIWLnNhbWl6ZGF0LnYxLlJlbGF5RGF0YUgAEicKB2RlbGl2ZXIYAyABKAsyFC5zYW1pemRhdC52MS5EZWxpdmVySAASLgoHZGVzdHJveRgEIAEoCzIbLnNhbWl6ZGF0LnYxLkRlc3Ryb3lDaXJjdWl0SAASEgoKdGltZW91dF9tcxgOIAEoDRIPCgdwYWRkaW5nGA8gASgMQgkKB3JlcXVlc3QiTAoNQ3JlYXRlQ2lyY3VpdBISCgpjaXJjdWl0X2lkGAEgASgMEicKBWxheWVyGAIgASgLMhguc2FtaXpkYXQudjEuQ3JlYXRlTGF5ZXIiSAoJUmVsYXlEYXRhEhIKCmNpcmN1aXRfaWQYASABKAwSJwoFbGF5ZXIYAiABKAsyGC5zYW1pemRhdC52MS5TZWFsZWRMYXllciIyCgdEZWxpdmVyEicKBWxheWVyGAEgASgLMhguc2FtaXpkYXQudjEuVGFyZ2V0TGF5ZXIiJAoORGVzdHJveUNpcmN1aXQSEgoKY2lyY3VpdF9pZBgBIAEoDCLaAQoNT25pb25SZXNwb25zZRIrCgdjcmVhdGVkGAEgASgLMhguc2FtaXpkYXQudjEuU2VhbGVkTGF5ZXJIABIrCgdyZWxheWVkGAIgASgLMhguc2FtaXpkYXQudjEuU2VhbGVkTGF5ZXJIABITCglkZWxpdmVyZWQYAyABKAxIABIoCgVlcnJvchgEIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHlIABITCglkZXN0cm95ZWQYBSABKAhIABIPCgdwYWRkaW5nGA8gASgMQgoKCHJlc3BvbnNlIkEKCkhvcEZhaWx1cmUSCwoDaG9wGAEgASgNEiYKBWVycm9yGAIgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseSJTCgxCYWNrd2FyZEJvZHkSDwoFaW5uZXIYASABKAxIABIqCgdmYWlsdXJlGAIgASgLMhcuc2FtaXpkYXQudjEuSG9wRmFpbHVyZUgAQgYKBGJvZHkiWAoSVGFyZ2V0UmVzcG9uc2VCb2R5EhAKBmFuc3dlchgBIAEoDEgAEigKBWVycm9yGAIgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAQgYKBGJvZHliBnByb3RvMw", [file_samizdat_v1_frame]);
+  fileDesc("ChdzYW1pemRhdC92MS9vbmlvbi5wcm90bxILc2FtaXpkYXQudjEiMAoKSG9wQWRkcmVzcxIPCgdwZWVyX2lkGAEgASgJEhEKCWFkZHJlc3NlcxgCIAMoCSJFCgtDcmVhdGVMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMIlsKD0NyZWF0ZUxheWVyQm9keRIlCgRuZXh0GAEgASgLMhcuc2FtaXpkYXQudjEuSG9wQWRkcmVzcxINCgVpbm5lchgCIAEoDBISCgpzZW50X2F0X21zGAMgASgEIiwKC1NlYWxlZExheWVyEg0KBW5vbmNlGAEgASgMEg4KBnNlYWxlZBgCIAEoDCJMCgtFeGl0UGF5bG9hZBInCgZ0YXJnZXQYASABKAsyFy5zYW1pemRhdC52MS5Ib3BBZGRyZXNzEhQKDHRhcmdldF9sYXllchgCIAEoDCJqCgtUYXJnZXRMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMEhIKCnNlc3Npb25faWQYBCABKAwSDwoHY291bnRlchgFIAEoBCI4ChFUYXJnZXRSZXF1ZXN0Qm9keRISCgpzZW50X2F0X21zGAEgASgEEg8KB3JlcXVlc3QYAiABKAwi7gEKDE9uaW9uUmVxdWVzdBIsCgZjcmVhdGUYASABKAsyGi5zYW1pemRhdC52MS5DcmVhdGVDaXJjdWl0SAASJwoFcmVsYXkYAiABKAsyFi5zYW1pemRhdC52MS5SZWxheURhdGFIABInCgdkZWxpdmVyGAMgASgLMhQuc2FtaXpkYXQudjEuRGVsaXZlckgAEi4KB2Rlc3Ryb3kYBCABKAsyGy5zYW1pemRhdC52MS5EZXN0cm95Q2lyY3VpdEgAEhIKCnRpbWVvdXRfbXMYDiABKA0SDwoHcGFkZGluZxgPIAEoDEIJCgdyZXF1ZXN0IkwKDUNyZWF0ZUNpcmN1aXQSEgoKY2lyY3VpdF9pZBgBIAEoDBInCgVsYXllchgCIAEoCzIYLnNhbWl6ZGF0LnYxLkNyZWF0ZUxheWVyIkgKCVJlbGF5RGF0YRISCgpjaXJjdWl0X2lkGAEgASgMEicKBWxheWVyGAIgASgLMhguc2FtaXpkYXQudjEuU2VhbGVkTGF5ZXIiMgoHRGVsaXZlchInCgVsYXllchgBIAEoCzIYLnNhbWl6ZGF0LnYxLlRhcmdldExheWVyIiQKDkRlc3Ryb3lDaXJjdWl0EhIKCmNpcmN1aXRfaWQYASABKAwi2gEKDU9uaW9uUmVzcG9uc2USKwoHY3JlYXRlZBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlNlYWxlZExheWVySAASKwoHcmVsYXllZBgCIAEoCzIYLnNhbWl6ZGF0LnYxLlNlYWxlZExheWVySAASEwoJZGVsaXZlcmVkGAMgASgMSAASKAoFZXJyb3IYBCABKAsyFy5zYW1pemRhdC52MS5FcnJvclJlcGx5SAASEwoJZGVzdHJveWVkGAUgASgISAASDwoHcGFkZGluZxgPIAEoDEIKCghyZXNwb25zZSJBCgpIb3BGYWlsdXJlEgsKA2hvcBgBIAEoDRImCgVlcnJvchgCIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHkiUwoMQmFja3dhcmRCb2R5Eg8KBWlubmVyGAEgASgMSAASKgoHZmFpbHVyZRgCIAEoCzIXLnNhbWl6ZGF0LnYxLkhvcEZhaWx1cmVIAEIGCgRib2R5IlgKElRhcmdldFJlc3BvbnNlQm9keRIQCgZhbnN3ZXIYASABKAxIABIoCgVlcnJvchgCIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHlIAEIGCgRib2R5YgZwcm90bzM", [file_samizdat_v1_frame]);
 
 /**
  * Where a hop forwards: a node of the consensus.
@@ -87,6 +87,15 @@ export type CreateLayerBody = Message<"samizdat.v1.CreateLayerBody"> & {
    * @generated from field: bytes inner = 2;
    */
   inner: Uint8Array;
+
+  /**
+   * The client's clock when it built the layer (ms since the epoch). A hop refuses layers outside
+   * ONION_LAYER_MAX_AGE_MS of its own clock, or made before it started, so its replay cache only
+   * has to remember a layer for that long and a restart does not reopen old layers to replay.
+   *
+   * @generated from field: uint64 sent_at_ms = 3;
+   */
+  sentAtMs: bigint;
 };
 
 /**
@@ -148,9 +157,13 @@ export const ExitPayloadSchema: GenMessage<ExitPayload> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_onion, 4);
 
 /**
- * A request for the target node, end-to-end encrypted from the client: hybrid KEM to the target's
- * onion key; the request padded to a bucket and sealed under a key derived from the KEM secret.
- * The answer is sealed under the matching response key.
+ * A request for the target node, end-to-end encrypted from the client, in one of two forms.
+ * Opening form (key_id, kem_ciphertext, sealed): hybrid KEM to the target's onion key; the KEM
+ * secret gives a target session (id, request key, response key) and the sealed part is counter 0
+ * of that session, a padded TargetRequestBody with the client's clock.
+ * Session form (session_id, counter, sealed): a later request of the same circuit to the same
+ * target, sealed under the session's request key with the counter as nonce; no KEM.
+ * The answer is sealed under the session's response key with the request's counter as nonce.
  *
  * @generated from message samizdat.v1.TargetLayer
  */
@@ -169,6 +182,16 @@ export type TargetLayer = Message<"samizdat.v1.TargetLayer"> & {
    * @generated from field: bytes sealed = 3;
    */
   sealed: Uint8Array;
+
+  /**
+   * @generated from field: bytes session_id = 4;
+   */
+  sessionId: Uint8Array;
+
+  /**
+   * @generated from field: uint64 counter = 5;
+   */
+  counter: bigint;
 };
 
 /**
@@ -177,6 +200,33 @@ export type TargetLayer = Message<"samizdat.v1.TargetLayer"> & {
  */
 export const TargetLayerSchema: GenMessage<TargetLayer> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_onion, 5);
+
+/**
+ * The plaintext of a target layer (padded to a bucket before sealing).
+ *
+ * @generated from message samizdat.v1.TargetRequestBody
+ */
+export type TargetRequestBody = Message<"samizdat.v1.TargetRequestBody"> & {
+  /**
+   * The client's clock (opening form only; 0 in the session form, where the counter window
+   * stops replays).
+   *
+   * @generated from field: uint64 sent_at_ms = 1;
+   */
+  sentAtMs: bigint;
+
+  /**
+   * @generated from field: bytes request = 2;
+   */
+  request: Uint8Array;
+};
+
+/**
+ * Describes the message samizdat.v1.TargetRequestBody.
+ * Use `create(TargetRequestBodySchema)` to create a new message.
+ */
+export const TargetRequestBodySchema: GenMessage<TargetRequestBody> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_onion, 6);
 
 /**
  * @generated from message samizdat.v1.OnionRequest
@@ -239,7 +289,7 @@ export type OnionRequest = Message<"samizdat.v1.OnionRequest"> & {
  * Use `create(OnionRequestSchema)` to create a new message.
  */
 export const OnionRequestSchema: GenMessage<OnionRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 6);
+  messageDesc(file_samizdat_v1_onion, 7);
 
 /**
  * @generated from message samizdat.v1.CreateCircuit
@@ -261,7 +311,7 @@ export type CreateCircuit = Message<"samizdat.v1.CreateCircuit"> & {
  * Use `create(CreateCircuitSchema)` to create a new message.
  */
 export const CreateCircuitSchema: GenMessage<CreateCircuit> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 7);
+  messageDesc(file_samizdat_v1_onion, 8);
 
 /**
  * @generated from message samizdat.v1.RelayData
@@ -283,7 +333,7 @@ export type RelayData = Message<"samizdat.v1.RelayData"> & {
  * Use `create(RelayDataSchema)` to create a new message.
  */
 export const RelayDataSchema: GenMessage<RelayData> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 8);
+  messageDesc(file_samizdat_v1_onion, 9);
 
 /**
  * @generated from message samizdat.v1.Deliver
@@ -300,7 +350,7 @@ export type Deliver = Message<"samizdat.v1.Deliver"> & {
  * Use `create(DeliverSchema)` to create a new message.
  */
 export const DeliverSchema: GenMessage<Deliver> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 9);
+  messageDesc(file_samizdat_v1_onion, 10);
 
 /**
  * @generated from message samizdat.v1.DestroyCircuit
@@ -317,7 +367,7 @@ export type DestroyCircuit = Message<"samizdat.v1.DestroyCircuit"> & {
  * Use `create(DestroyCircuitSchema)` to create a new message.
  */
 export const DestroyCircuitSchema: GenMessage<DestroyCircuit> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 10);
+  messageDesc(file_samizdat_v1_onion, 11);
 
 /**
  * @generated from message samizdat.v1.OnionResponse
@@ -381,7 +431,7 @@ export type OnionResponse = Message<"samizdat.v1.OnionResponse"> & {
  * Use `create(OnionResponseSchema)` to create a new message.
  */
 export const OnionResponseSchema: GenMessage<OnionResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 11);
+  messageDesc(file_samizdat_v1_onion, 12);
 
 /**
  * Sealed in place of an answer by the hop that could not go on: `hop` is how many hops after
@@ -406,7 +456,7 @@ export type HopFailure = Message<"samizdat.v1.HopFailure"> & {
  * Use `create(HopFailureSchema)` to create a new message.
  */
 export const HopFailureSchema: GenMessage<HopFailure> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 12);
+  messageDesc(file_samizdat_v1_onion, 13);
 
 /**
  * The plaintext of a backward layer: either the inner answer or a failure.
@@ -437,7 +487,7 @@ export type BackwardBody = Message<"samizdat.v1.BackwardBody"> & {
  * Use `create(BackwardBodySchema)` to create a new message.
  */
 export const BackwardBodySchema: GenMessage<BackwardBody> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 13);
+  messageDesc(file_samizdat_v1_onion, 14);
 
 /**
  * The plaintext of a target's answer (padded to a bucket, then sealed under the response key):
@@ -469,5 +519,5 @@ export type TargetResponseBody = Message<"samizdat.v1.TargetResponseBody"> & {
  * Use `create(TargetResponseBodySchema)` to create a new message.
  */
 export const TargetResponseBodySchema: GenMessage<TargetResponseBody> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_onion, 14);
+  messageDesc(file_samizdat_v1_onion, 15);
 
