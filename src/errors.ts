@@ -51,7 +51,15 @@ export type ErrorCode =
   /** An I/O operation on local storage failed. */
   | 'STORAGE_FAILED'
   /** A bug: something that should not happen did. Reported in one line, never as a stack trace. */
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A local record (a contact, a conversation) that was asked for does not exist. */
+  | 'NOT_FOUND'
+  /** A local record would duplicate one that exists (a contact's name or Account ID). */
+  | 'ALREADY_EXISTS'
+  /** A message names one of our prekeys that we do not hold (never had, rotated out, or a used one-time key). */
+  | 'UNKNOWN_PREKEY'
+  /** A ratchet message would skip more message keys than MAX_SKIP allows; it is refused and the session state is unchanged. */
+  | 'TOO_MANY_SKIPPED';
 
 export interface SamizdatErrorOptions {
   /** The underlying error, kept for diagnostics (never shown to a user as a stack trace). */

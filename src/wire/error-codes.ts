@@ -34,6 +34,10 @@ const ACCEPTED_FROM_PEER: Readonly<Record<ErrorCode, boolean>> = {
   PATH_FAILED: true,
   STORAGE_FAILED: true,
   INTERNAL: true,
+  NOT_FOUND: false,
+  ALREADY_EXISTS: false,
+  UNKNOWN_PREKEY: false,
+  TOO_MANY_SKIPPED: false,
 };
 
 function keysOf<K extends string>(record: Readonly<Record<K, unknown>>): readonly K[] {

@@ -2,8 +2,23 @@
 import type { CommandSpec } from '../command.ts';
 import { accountCreate, accountRestore, accountShow } from './account.ts';
 import { authorityKey, authorityRun } from './authority.ts';
+import { contactAdd, contactList, contactRemove, contactRename } from './contact.ts';
 import { devnetUp } from './devnet.ts';
 import { netPath, netStatus } from './net.ts';
 import { nodeRun } from './node.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [accountCreate, accountRestore, accountShow, netStatus, netPath, devnetUp, nodeRun, authorityKey, authorityRun];
+export const COMMANDS: readonly CommandSpec[] = [
+  accountCreate,
+  accountRestore,
+  accountShow,
+  contactAdd,
+  contactList,
+  contactRemove,
+  contactRename,
+  netStatus,
+  netPath,
+  devnetUp,
+  nodeRun,
+  authorityKey,
+  authorityRun,
+];
