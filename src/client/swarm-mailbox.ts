@@ -28,7 +28,11 @@ export interface SwarmMailbox {
   /** The account's swarm in the current consensus, best first. */
   swarmOf(account: Uint8Array): PeerTarget[];
   store(options: StoreOptions): Promise<StoreResult & { readonly target: PeerTarget }>;
-  retrieve(options: RetrieveOptions): Promise<RetrieveResult & { readonly target: PeerTarget }>;
+  /**
+   * Reads from the first member that answers. Cursors are per node, so `afterFor` (when given)
+   * names the cursor to use with each member tried, instead of one `after` for all.
+   */
+  retrieve(options: RetrieveOptions & { readonly afterFor?: (target: PeerTarget) => bigint }): Promise<RetrieveResult & { readonly target: PeerTarget }>;
   delete(options: DeleteOptions): Promise<number>;
 }
 
@@ -82,7 +86,7 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
   return {
     swarmOf: (account) => swarmIn(options.consensus(), account),
     store: (o) => withSwarm(o.account, (target) => mailbox.store(target, o)),
-    retrieve: (o) => withSwarm(o.account, (target) => mailbox.retrieve(target, o)),
+    retrieve: (o) => withSwarm(o.account, (target) => mailbox.retrieve(target, o.afterFor === undefined ? o : { ...o, after: o.afterFor(target) })),
     async delete(o) {
       const { deleted } = await withSwarm(o.account, async (target) => ({ deleted: await mailbox.delete(target, o) }));
       return deleted;

@@ -24,6 +24,8 @@ export const DEFAULT_DEVNET_NODES = 12;
 export const DEVNET_CONSENSUS_PERIOD_MS = 5_000;
 /** Devnet onion key rotation: seconds, not a day, so rotation and deletion are exercised. */
 export const DEVNET_ONION_KEY_ROTATION_MS = 30_000;
+/** Devnet signed prekey rotation: minutes, not 12 hours, so clients rotate and republish in a session. */
+export const DEVNET_PREKEY_ROTATION_MS = 5 * 60_000;
 /** Devnet anti-entropy interval: short, so a restarted node catches up within seconds. */
 export const DEVNET_SYNC_INTERVAL_MS = 2_000;
 /** How long a member may take to start, and the whole network to agree on a consensus. */
@@ -93,7 +95,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     const key = loadOrCreateIdentityKey(crypto, path.join(dir, `authority-${i}`));
     authorities.push({ name: `authority-${i}`, publicKey: key.key.publicKey, addresses: [`/ip4/127.0.0.1/tcp/${await freePort()}`] });
   }
-  const base = { name: 'devnet', authorities, swarmSize: 5, consensusPeriodMs: options.consensusPeriodMs ?? DEVNET_CONSENSUS_PERIOD_MS, allowSameSubnet: true, onionKeyRotationMs: DEVNET_ONION_KEY_ROTATION_MS };
+  const base = { name: 'devnet', authorities, swarmSize: 5, consensusPeriodMs: options.consensusPeriodMs ?? DEVNET_CONSENSUS_PERIOD_MS, allowSameSubnet: true, onionKeyRotationMs: DEVNET_ONION_KEY_ROTATION_MS, prekeyRotationMs: DEVNET_PREKEY_ROTATION_MS };
   let network = createNetworkConfig(base);
   await writeNetworkFile(networkFile, network);
 

@@ -86,3 +86,13 @@ export const MAX_NETWORK_FILE_BYTES = 256 * 1024;
 export const DEFAULT_ONION_KEY_ROTATION_MS = 86_400_000;
 export const MIN_ONION_KEY_ROTATION_MS = 5_000;
 export const MAX_ONION_KEY_ROTATION_MS = 7 * 86_400_000;
+
+/**
+ * Bounds of `prekeyRotationMs`: how often clients publish new signed prekeys. About every 12 h by
+ * default (DESIGN.md §5; Signal rotates its signed prekey every few days at most): a signed prekey
+ * stolen later opens no envelope, and no handshake, sealed to a prekey deleted 16 days after its
+ * rotation. Ten seconds is for the devnet and tests; a week is the longest.
+ */
+export const DEFAULT_PREKEY_ROTATION_MS = 12 * 3_600_000;
+export const MIN_PREKEY_ROTATION_MS = 10_000;
+export const MAX_PREKEY_ROTATION_MS = 7 * 86_400_000;

@@ -25,6 +25,9 @@ import {
   DEFAULT_ONION_KEY_ROTATION_MS,
   MAX_ONION_KEY_ROTATION_MS,
   MIN_ONION_KEY_ROTATION_MS,
+  DEFAULT_PREKEY_ROTATION_MS,
+  MIN_PREKEY_ROTATION_MS,
+  MAX_PREKEY_ROTATION_MS,
   NETWORK_FILE_VERSION,
 } from './limits.ts';
 
@@ -56,6 +59,8 @@ export interface NetworkConfig {
   readonly allowSameSubnet: boolean;
   /** How often nodes make new onion keys (the old ones are deleted after an overlap). */
   readonly onionKeyRotationMs: number;
+  /** How often clients make new signed prekeys for their bundles (DESIGN.md §5: about 12 h). */
+  readonly prekeyRotationMs: number;
 }
 
 /** What a writer (devnet, an operator tool) fills in to make a network file. */
@@ -68,9 +73,10 @@ export interface NetworkFileInput {
   readonly consensusPeriodMs?: number;
   readonly allowSameSubnet?: boolean;
   readonly onionKeyRotationMs?: number;
+  readonly prekeyRotationMs?: number;
 }
 
-const TOP_KEYS = new Set(['version', 'name', 'authorities', 'seeds', 'swarmSize', 'consensusPeriodMs', 'allowSameSubnet', 'onionKeyRotationMs']);
+const TOP_KEYS = new Set(['version', 'name', 'authorities', 'seeds', 'swarmSize', 'consensusPeriodMs', 'allowSameSubnet', 'onionKeyRotationMs', 'prekeyRotationMs']);
 const AUTHORITY_KEYS = new Set(['name', 'publicKey', 'addresses']);
 const NAME_RE = /^[A-Za-z0-9._-]+$/;
 
@@ -161,6 +167,7 @@ export function networkConfigFromJson(json: unknown): NetworkConfig {
     consensusPeriodMs: integer(json.consensusPeriodMs, DEFAULT_CONSENSUS_PERIOD_MS, MIN_CONSENSUS_PERIOD_MS, MAX_CONSENSUS_PERIOD_MS, 'consensusPeriodMs'),
     allowSameSubnet: json.allowSameSubnet ?? false,
     onionKeyRotationMs: integer(json.onionKeyRotationMs, DEFAULT_ONION_KEY_ROTATION_MS, MIN_ONION_KEY_ROTATION_MS, MAX_ONION_KEY_ROTATION_MS, 'onionKeyRotationMs'),
+    prekeyRotationMs: integer(json.prekeyRotationMs, DEFAULT_PREKEY_ROTATION_MS, MIN_PREKEY_ROTATION_MS, MAX_PREKEY_ROTATION_MS, 'prekeyRotationMs'),
   };
 }
 
@@ -190,6 +197,7 @@ export function serializeNetworkConfig(config: NetworkConfig): string {
     consensusPeriodMs: config.consensusPeriodMs,
     allowSameSubnet: config.allowSameSubnet,
     onionKeyRotationMs: config.onionKeyRotationMs,
+    prekeyRotationMs: config.prekeyRotationMs,
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }
@@ -208,6 +216,7 @@ export function createNetworkConfig(input: NetworkFileInput): NetworkConfig {
     ...(input.consensusPeriodMs === undefined ? {} : { consensusPeriodMs: input.consensusPeriodMs }),
     ...(input.allowSameSubnet === undefined ? {} : { allowSameSubnet: input.allowSameSubnet }),
     ...(input.onionKeyRotationMs === undefined ? {} : { onionKeyRotationMs: input.onionKeyRotationMs }),
+    ...(input.prekeyRotationMs === undefined ? {} : { prekeyRotationMs: input.prekeyRotationMs }),
   });
 }
 

@@ -38,6 +38,11 @@ export interface Prekey {
 export interface PrekeyBundle {
   /** The owner's Ed25519 identity public key (32 bytes). */
   readonly identityKey: Uint8Array;
+  /**
+   * The owner's long-term X25519 identity public key (32 bytes, `AccountKeys.mailboxX25519`): the
+   * DH identity of the handshake and of sealed envelopes, signed by `identityKey`.
+   */
+  readonly identityX25519: Uint8Array;
   readonly sequence: bigint;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
@@ -92,6 +97,9 @@ function checkTime(value: unknown, name: string, code: CheckCode): void {
 export function checkBundleFields(bundle: PrekeyBundle, code: CheckCode): void {
   if (!(bundle.identityKey instanceof Uint8Array) || bundle.identityKey.length !== SIZES.ed25519PublicKey) {
     fail(code, `identityKey must be ${SIZES.ed25519PublicKey} bytes`);
+  }
+  if (!(bundle.identityX25519 instanceof Uint8Array) || bundle.identityX25519.length !== SIZES.x25519PublicKey) {
+    fail(code, `identityX25519 must be ${SIZES.x25519PublicKey} bytes`);
   }
   if (typeof bundle.sequence !== 'bigint' || bundle.sequence < 0n || bundle.sequence > 0xffffffffffffffffn) {
     fail(code, 'sequence must be an unsigned 64-bit bigint');

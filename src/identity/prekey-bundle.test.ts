@@ -28,6 +28,7 @@ const mlKemKeys = Array.from({ length: MAX_ONE_TIME_ML_KEM_PREKEYS + 1 }, () => 
 const x25519Key = (): Uint8Array => provider.generateKey('x25519').publicKey;
 
 const FIELDS: PrekeyBundleFields = {
+  identityX25519: x25519Key(),
   sequence: 7n,
   createdAtMs: NOW - HOUR,
   expiresAtMs: NOW + 24 * HOUR,
@@ -65,6 +66,7 @@ function signRaw(key: PrivateKey, body: BodyInit): Uint8Array {
 function wireBody(overrides: Partial<BodyInit> = {}): BodyInit {
   return {
     identityKey: identity.publicKey,
+    identityX25519: FIELDS.identityX25519,
     sequence: FIELDS.sequence,
     createdAtMs: BigInt(FIELDS.createdAtMs),
     expiresAtMs: BigInt(FIELDS.expiresAtMs),
@@ -129,6 +131,8 @@ test('expiry, not-yet-valid and rollback', () => {
 
 test('the signer refuses fields outside the limits', () => {
   const bad: Partial<PrekeyBundleFields>[] = [
+    { identityX25519: new Uint8Array(31) },
+    { identityX25519: undefined as unknown as Uint8Array },
     { sequence: -1n },
     { sequence: 2n ** 64n },
     { createdAtMs: -1 },
@@ -166,6 +170,8 @@ test('the largest legal bundle fits under MAX_PREKEY_BUNDLE_BYTES; bigger input 
 test('signed but invalid bodies are refused after the signature check', () => {
   const cases: [Partial<BodyInit>, ErrorCode][] = [
     [{ signedMlKemPrekey: undefined }, 'MALFORMED'],
+    [{ identityX25519: new Uint8Array(0) }, 'MALFORMED'],
+    [{ identityX25519: new Uint8Array(33) }, 'MALFORMED'],
     [{ signedX25519Prekey: { id: 1, publicKey: new Uint8Array(33) } }, 'MALFORMED'],
     [{ expiresAtMs: 2n ** 63n }, 'MALFORMED'],
     [{ expiresAtMs: BigInt(FIELDS.createdAtMs) }, 'MALFORMED'],

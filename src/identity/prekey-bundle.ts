@@ -31,6 +31,8 @@ const SIGNATURE_CONTEXT = utf8('samizdat/v1/prekey-bundle');
 
 /** What the owner fills in; the identity key comes from the signing key. */
 export interface PrekeyBundleFields {
+  /** The account's long-term X25519 identity public key (`AccountKeys.mailboxX25519.publicKey`). */
+  readonly identityX25519: Uint8Array;
   /** Must grow with every bundle the account publishes (uint64). */
   readonly sequence: bigint;
   /** Milliseconds since the Unix epoch. */
@@ -88,6 +90,7 @@ export function signPrekeyBundle(
   }
   const bundle: PrekeyBundle = {
     identityKey: identityKey.publicKey,
+    identityX25519: fields.identityX25519,
     sequence: fields.sequence,
     createdAtMs: fields.createdAtMs,
     expiresAtMs: fields.expiresAtMs,
@@ -101,6 +104,7 @@ export function signPrekeyBundle(
     PrekeyBundleBodySchema,
     create(PrekeyBundleBodySchema, {
       identityKey: bundle.identityKey,
+      identityX25519: bundle.identityX25519,
       sequence: bundle.sequence,
       createdAtMs: BigInt(bundle.createdAtMs),
       expiresAtMs: BigInt(bundle.expiresAtMs),
@@ -172,6 +176,7 @@ export function verifyPrekeyBundle(
   }
   const bundle: PrekeyBundle = {
     identityKey: body.identityKey.slice(),
+    identityX25519: body.identityX25519.slice(),
     sequence: body.sequence,
     createdAtMs: toSafeTime(body.createdAtMs, 'createdAtMs'),
     expiresAtMs: toSafeTime(body.expiresAtMs, 'expiresAtMs'),

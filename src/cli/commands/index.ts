@@ -4,6 +4,7 @@ import { accountCreate, accountRestore, accountShow } from './account.ts';
 import { authorityKey, authorityRun } from './authority.ts';
 import { contactAdd, contactList, contactRemove, contactRename } from './contact.ts';
 import { devnetUp } from './devnet.ts';
+import { history, inbox, send, watch } from './messaging.ts';
 import { netPath, netStatus } from './net.ts';
 import { nodeRun } from './node.ts';
 
@@ -15,6 +16,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   contactList,
   contactRemove,
   contactRename,
+  send,
+  watch,
+  inbox,
+  history,
   netStatus,
   netPath,
   devnetUp,

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/identity.proto.
  */
 export const file_samizdat_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("ChpzYW1pemRhdC92MS9pZGVudGl0eS5wcm90bxILc2FtaXpkYXQudjEiKAoGUHJla2V5EgoKAmlkGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwiugIKEFByZWtleUJ1bmRsZUJvZHkSFAoMaWRlbnRpdHlfa2V5GAEgASgMEhAKCHNlcXVlbmNlGAIgASgEEhUKDWNyZWF0ZWRfYXRfbXMYAyABKAQSFQoNZXhwaXJlc19hdF9tcxgEIAEoBBIxChRzaWduZWRfeDI1NTE5X3ByZWtleRgFIAEoCzITLnNhbWl6ZGF0LnYxLlByZWtleRIxChRzaWduZWRfbWxfa2VtX3ByZWtleRgGIAEoCzITLnNhbWl6ZGF0LnYxLlByZWtleRI0ChdvbmVfdGltZV94MjU1MTlfcHJla2V5cxgHIAMoCzITLnNhbWl6ZGF0LnYxLlByZWtleRI0ChdvbmVfdGltZV9tbF9rZW1fcHJla2V5cxgIIAMoCzITLnNhbWl6ZGF0LnYxLlByZWtleSI1ChJTaWduZWRQcmVrZXlCdW5kbGUSDAoEYm9keRgBIAEoDBIRCglzaWduYXR1cmUYAiABKAxiBnByb3RvMw");
+  fileDesc("ChpzYW1pemRhdC92MS9pZGVudGl0eS5wcm90bxILc2FtaXpkYXQudjEiKAoGUHJla2V5EgoKAmlkGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwi0wIKEFByZWtleUJ1bmRsZUJvZHkSFAoMaWRlbnRpdHlfa2V5GAEgASgMEhAKCHNlcXVlbmNlGAIgASgEEhUKDWNyZWF0ZWRfYXRfbXMYAyABKAQSFQoNZXhwaXJlc19hdF9tcxgEIAEoBBIxChRzaWduZWRfeDI1NTE5X3ByZWtleRgFIAEoCzITLnNhbWl6ZGF0LnYxLlByZWtleRIxChRzaWduZWRfbWxfa2VtX3ByZWtleRgGIAEoCzITLnNhbWl6ZGF0LnYxLlByZWtleRI0ChdvbmVfdGltZV94MjU1MTlfcHJla2V5cxgHIAMoCzITLnNhbWl6ZGF0LnYxLlByZWtleRI0ChdvbmVfdGltZV9tbF9rZW1fcHJla2V5cxgIIAMoCzITLnNhbWl6ZGF0LnYxLlByZWtleRIXCg9pZGVudGl0eV94MjU1MTkYCSABKAwiNQoSU2lnbmVkUHJla2V5QnVuZGxlEgwKBGJvZHkYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMYgZwcm90bzM");
 
 /**
  * One public prekey and the id its owner uses to find the private half.
@@ -91,6 +91,15 @@ export type PrekeyBundleBody = Message<"samizdat.v1.PrekeyBundleBody"> & {
    * @generated from field: repeated samizdat.v1.Prekey one_time_ml_kem_prekeys = 8;
    */
   oneTimeMlKemPrekeys: Prekey[];
+
+  /**
+   * The owner's long-term X25519 identity public key (32 bytes, required): the DH identity of the
+   * PQXDH-style handshake and of sealed envelopes (src/e2e/). Signed with the rest of the body, so
+   * it is bound to identity_key.
+   *
+   * @generated from field: bytes identity_x25519 = 9;
+   */
+  identityX25519: Uint8Array;
 };
 
 /**

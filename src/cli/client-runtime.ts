@@ -1,0 +1,63 @@
+/**
+ * What the messaging commands share: the profile (account keys and encrypted database), a libp2p
+ * host that listens nowhere, the verified consensus (fetched at start, refreshed on WRONG_SWARM),
+ * the onion mailbox client with the profile's pinned guards, and the messenger on top.
+ */
+import { createMessenger, type Messenger } from '../client/messenger.ts';
+import { createOnionMailboxClient } from '../client/onion-mailbox-client.ts';
+import { openAccountProfile, type ProfileDb } from '../client/profile-db.ts';
+import { createSwarmMailbox } from '../client/swarm-mailbox.ts';
+import { fetchConsensus, fetchNewerConsensus, readNetworkFile, type Consensus } from '../directory/index.ts';
+import type { AccountKeys } from '../identity/account-keys.ts';
+import { createHost } from '../node/host.ts';
+import type { CommandContext } from './io.ts';
+import { networkFileOf } from './network-option.ts';
+import { readPassphrase } from './passphrase.ts';
+
+export interface ClientRuntime {
+  readonly keys: AccountKeys;
+  readonly db: ProfileDb;
+  readonly messenger: Messenger;
+  close(): Promise<void>;
+}
+
+/** Opens the profile, then the network (in that order, so a wrong passphrase fails before any dial). */
+export async function openClientRuntime(ctx: CommandContext): Promise<ClientRuntime> {
+  const { crypto, now } = ctx.io;
+  const network = await readNetworkFile(networkFileOf(ctx.io, ctx.global));
+  const { keys, db } = openAccountProfile({ dir: ctx.global.profile, crypto, now, passphrase: readPassphrase(ctx.io, ctx.global) });
+  const closers: (() => Promise<void> | void)[] = [() => db.close()];
+  const close = async (): Promise<void> => {
+    for (const fn of closers.reverse()) await fn();
+  };
+  try {
+    const host = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
+    await host.start();
+    closers.push(() => host.stop());
+    let consensus: Consensus = await fetchConsensus({ transport: host.transport, crypto, network, now });
+    const mailbox = await createOnionMailboxClient({
+      transport: host.transport,
+      crypto,
+      now,
+      consensus: () => consensus,
+      allowSameSubnet: network.allowSameSubnet,
+      guardDir: ctx.global.profile,
+    });
+    closers.push(() => mailbox.close());
+    const swarm = createSwarmMailbox({
+      mailbox,
+      crypto,
+      consensus: () => consensus,
+      refresh: async () => {
+        const newer = await fetchNewerConsensus({ transport: host.transport, crypto, network, now, newerThanMs: consensus.validAfterMs });
+        if (newer !== undefined) consensus = newer;
+        return newer;
+      },
+    });
+    const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: network.prekeyRotationMs });
+    return { keys, db, messenger, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
+import { isSamizdatError } from '../errors.ts';
+import { deriveAccountKeys } from '../identity/account-keys.ts';
+import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
+import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memory-swarm.ts';
+import { createMessenger, type Messenger } from './messenger.ts';
+import { openProfileDb, type ProfileDb } from './profile-db.ts';
+
+const crypto = createNodeCryptoProvider();
+const HOUR = 3_600_000;
+
+interface Person {
+  readonly accountId: string;
+  readonly identity: Uint8Array;
+  readonly db: ProfileDb;
+  readonly messenger: Messenger;
+}
+
+function person(net: MemoryNetwork, now: () => number = Date.now): Person {
+  const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
+  const db = openProfileDb({ path: ':memory:', crypto, now, account: keys });
+  const { swarm, mailbox } = net.view();
+  const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR });
+  return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger };
+}
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).includes(Buffer.from(needle));
+}
+
+describe('messenger over an in-memory network', () => {
+  it('a first message and a reply: contacts named, sessions established, the handshake stops after the answer', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await alice.messenger.prepare();
+    await bob.messenger.prepare();
+    alice.db.contacts.add(bob.accountId, 'bob');
+    const sent = await alice.messenger.send('bob', 'hello bob');
+    assert.equal(sent.replicas, 2, 'a second member got a copy');
+    const got = await bob.messenger.receive();
+    assert.equal(got.length, 1);
+    assert.deepEqual({ ...got[0], receivedAt: 0 }, { id: sent.id, from: alice.accountId, fromName: null, text: 'hello bob', sentAt: got[0]!.sentAt, receivedAt: 0, sessionReset: false });
+    assert.deepEqual(await bob.messenger.receive(), [], 'read envelopes are deleted from the swarm');
+    await bob.messenger.send(alice.accountId, 'hi alice');
+    const reply = await alice.messenger.receive();
+    assert.deepEqual(reply.map((m) => [m.fromName, m.text]), [['bob', 'hi alice']]);
+    // Alice's next message no longer carries the handshake: a smaller envelope.
+    const before = net.bodies().length;
+    await alice.messenger.send('bob', 'short');
+    const newest = net.bodies().slice(before)[0];
+    assert.ok(newest !== undefined && newest.length < 4_000, `later envelope is ${newest?.length} bytes`);
+    assert.deepEqual((await bob.messenger.receive()).map((m) => m.text), ['short']);
+    assert.deepEqual(alice.db.messages.list(bob.identity).map((m) => [m.direction, m.text, m.state]), [
+      ['out', 'hello bob', 'stored'],
+      ['in', 'hi alice', 'received'],
+      ['out', 'short', 'stored'],
+    ]);
+  });
+
+  it('both start a session at the same time and converge on one', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await alice.messenger.prepare();
+    await bob.messenger.prepare();
+    await alice.messenger.send(bob.accountId, 'a1');
+    await bob.messenger.send(alice.accountId, 'b1');
+    assert.deepEqual((await alice.messenger.receive()).map((m) => m.text), ['b1']);
+    assert.deepEqual((await bob.messenger.receive()).map((m) => m.text), ['a1']);
+    for (let i = 0; i < 3; i++) {
+      await alice.messenger.send(bob.accountId, `a${i + 2}`);
+      assert.deepEqual((await bob.messenger.receive()).map((m) => m.text), [`a${i + 2}`]);
+      await bob.messenger.send(alice.accountId, `b${i + 2}`);
+      assert.deepEqual((await alice.messenger.receive()).map((m) => m.text), [`b${i + 2}`]);
+    }
+  });
+
+  it('many messages in one direction, read in one batch, each once and in order', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await bob.messenger.prepare();
+    for (let i = 0; i < 20; i++) await alice.messenger.send(bob.accountId, `m${i}`);
+    const got = await bob.messenger.receive();
+    assert.deepEqual(got.map((m) => m.text), Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
+
+  it('the swarm holds no plaintext, no sender Account ID and no sender key bytes', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await alice.messenger.prepare();
+    await bob.messenger.prepare();
+    const secret = 'MEET-AT-THE-BRIDGE-AT-NOON';
+    await alice.messenger.send(bob.accountId, secret);
+    await bob.messenger.send(alice.accountId, secret);
+    const envelopes = net.bodies('inbox');
+    assert.equal(envelopes.length, 2);
+    for (const envelope of envelopes) {
+      assert.ok(!contains(envelope, new TextEncoder().encode(secret)), 'no plaintext');
+      assert.ok(!contains(envelope, new TextEncoder().encode(alice.accountId)) && !contains(envelope, new TextEncoder().encode(bob.accountId)), 'no Account ID text');
+      assert.ok(!contains(envelope, alice.identity) && !contains(envelope, bob.identity), 'no identity key');
+    }
+  });
+
+  it('sending to an account without a bundle, to a bad ID or to oneself fails with a typed error', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const nobody = person(net);
+    await assert.rejects(alice.messenger.send(nobody.accountId, 'x'), (e) => isSamizdatError(e, 'NOT_FOUND'));
+    await assert.rejects(alice.messenger.send('sz1notanaccount', 'x'), (e) => isSamizdatError(e, 'NOT_FOUND'));
+    await assert.rejects(alice.messenger.send(alice.accountId, 'x'), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
+    assert.deepEqual(alice.db.messages.recent(), [], 'nothing recorded for a send that could not start');
+  });
+
+  it('rotated prekeys: a new bundle is published and messages sealed to the old one still open', async () => {
+    let t = Date.now();
+    const clock = (): number => t;
+    const net = createMemoryNetwork(crypto, clock);
+    const alice = person(net, clock);
+    const bob = person(net, clock);
+    await bob.messenger.prepare();
+    await alice.messenger.send(bob.accountId, 'before rotation');
+    t += 13 * HOUR;
+    await bob.messenger.prepare();
+    assert.equal(bob.db.prekeys.list('signed-x25519').length, 2, 'the old signed prekey is kept');
+    assert.deepEqual((await bob.messenger.receive()).map((m) => m.text), ['before rotation']);
+    t += 17 * 24 * HOUR;
+    await bob.messenger.prepare();
+    assert.equal(bob.db.prekeys.list('signed-x25519').length, 2, 'prekeys replaced more than 16 days ago are deleted');
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * Sending and receiving messages (DESIGN.md §5), over any SwarmMailbox (onion paths in real use):
+ *
+ * - send: fetch and verify the recipient's prekey bundle (cached per peer, refreshed every half
+ *   rotation), encrypt on the session (starting one if needed), seal the envelope, store it in the
+ *   recipient's swarm inbox, and make sure at least MIN_STORED_REPLICAS members hold it.
+ * - receive: read our inbox (long-poll), open each envelope, decrypt, and store the message, the
+ *   new session state and the envelope's id in one transaction; then delete the envelopes from the
+ *   swarm. This profile is the account's only device, so nothing else needs them once they are on
+ *   disk (with several devices, each would need its copy first; see SECURITY.md).
+ *
+ * Every read-modify-write of a session happens inside one database transaction, which takes the
+ * write lock at once, so a `send` and a `watch` in two processes never lose each other's ratchet
+ * steps. No plaintext, key or sender identity is logged.
+ */
+import { toHex } from '../crypto/bytes.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import { decodeChatContent, encodeChatContent, newMessageId } from '../e2e/content.ts';
+import type { HandshakeIdentity } from '../e2e/pqxdh.ts';
+import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
+import type { AccountKeys } from '../identity/account-keys.ts';
+import { openOwnerItem } from '../identity/owner-item.ts';
+import { verifyPrekeyBundle, type PrekeyBundle } from '../identity/prekey-bundle.ts';
+import type { PeerTarget } from '../wire/index.ts';
+import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
+import { createPrekeyManager, type PrekeyManager } from './prekeys.ts';
+import type { ProfileDb } from './profile-db.ts';
+import { loadPeerRecord, openFromPeer, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
+import type { SwarmMailbox } from './swarm-mailbox.ts';
+
+/** A send succeeds once this many members of the recipient's swarm hold the envelope. */
+export const MIN_STORED_REPLICAS = 2;
+/** Envelopes live this long in the recipient's swarm: the longest mailbox TTL (DESIGN.md §4). */
+export const MESSAGE_TTL_MS = 14 * 86_400_000;
+/** Envelopes read from the inbox per request. */
+const RETRIEVE_LIMIT = 100;
+
+export interface IncomingMessage {
+  /** The message id chosen by the sender (32 hex digits). */
+  readonly id: string;
+  /** The sender's Account ID. */
+  readonly from: string;
+  /** The sender's contact name, or null for an account that is not a contact. */
+  readonly fromName: string | null;
+  readonly text: string;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  /** True when the sender started a new session although one existed (its safety may have changed). */
+  readonly sessionReset: boolean;
+}
+
+export interface SendResult {
+  readonly id: string;
+  /** Swarm members known to hold the envelope. */
+  readonly replicas: number;
+}
+
+export interface MessengerOptions {
+  readonly crypto: CryptoProvider;
+  readonly now: () => number;
+  readonly db: ProfileDb;
+  readonly keys: AccountKeys;
+  /** Account-level mailbox access (onion paths in real use). */
+  readonly swarm: SwarmMailbox;
+  /** The node-level client under `swarm`, to store a copy on a second member when needed. */
+  readonly mailbox: MailboxClient;
+  /** The network's prekeyRotationMs. */
+  readonly prekeyRotationMs: number;
+  /** Told about envelopes that could not be opened (no content, no sender: only the error code). */
+  readonly onUndecryptable?: (code: string) => void;
+}
+
+export interface Messenger {
+  /** Rotates prekeys when due and publishes the bundle if it is not in the swarm yet. */
+  prepare(): Promise<void>;
+  /** Sends `text` to a contact (name or Account ID) or to any Account ID. */
+  send(to: string, text: string): Promise<SendResult>;
+  /** Reads the inbox once (waiting up to `waitMs` for something new) and returns what arrived. */
+  receive(options?: { readonly waitMs?: number; readonly signal?: AbortSignal }): Promise<IncomingMessage[]>;
+  readonly prekeys: PrekeyManager;
+}
+
+export function createMessenger(options: MessengerOptions): Messenger {
+  const { crypto, now, db, keys, swarm } = options;
+  const own: HandshakeIdentity = { identity: keys.identity, identityX25519: keys.mailboxX25519 };
+  const prekeys = createPrekeyManager({ crypto, db, keys, now, rotationMs: options.prekeyRotationMs });
+  const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
+
+  const resolvePeer = (to: string): Uint8Array => {
+    const contact = db.contacts.get(to);
+    if (contact !== undefined) return contact.identityKey;
+    let peer: Uint8Array;
+    try {
+      peer = decodeAccountId(to);
+    } catch (err) {
+      if (isSamizdatError(err)) throw new SamizdatError('NOT_FOUND', `"${to}" is neither a contact nor a valid Account ID (${err.message})`, { cause: err });
+      throw err;
+    }
+    if (crypto.constantTimeEqual(peer, keys.identityPublicKey)) throw new SamizdatError('INVALID_ARGUMENT', 'cannot send a message to yourself');
+    return peer;
+  };
+
+  /** The highest bundle sequence seen for `peer`, from its record and its contact entry. */
+  const minSequence = (peer: Uint8Array, record: PeerRecord): bigint => {
+    const contact = db.contacts.get(peer);
+    const fromContact = contact?.bundleSequence ?? 0n;
+    return fromContact > record.bundleSequence ? fromContact : record.bundleSequence;
+  };
+
+  const fetchBundle = async (peer: Uint8Array, min: bigint): Promise<{ bytes: Uint8Array; bundle: PrekeyBundle }> => {
+    const answer = await swarm.retrieve({ account: peer, namespace: 'bundle', limit: 10 });
+    let best: { bytes: Uint8Array; bundle: PrekeyBundle } | undefined;
+    let lastError: unknown;
+    for (const item of answer.messages) {
+      try {
+        const bytes = openOwnerItem(crypto, peer, 'bundle', item.body);
+        const bundle = verifyPrekeyBundle(crypto, bytes, { expectedIdentity: peer, now: now(), minSequence: min });
+        if (best === undefined || bundle.sequence > best.bundle.sequence) best = { bytes: bytes.slice(), bundle };
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (best !== undefined) return best;
+    if (isSamizdatError(lastError)) throw lastError; // ROLLBACK, EXPIRED, BAD_SIGNATURE: say which
+    throw new SamizdatError('NOT_FOUND', "the recipient's prekey bundle is not in its swarm (the account may never have been online)");
+  };
+
+  /** The peer's bundle: the cached one while fresh, else a newly fetched one. */
+  const bundleFor = async (peer: Uint8Array): Promise<{ bytes: Uint8Array; bundle: PrekeyBundle; fetchedAtMs: number }> => {
+    const record = loadPeerRecord(crypto, db, peer);
+    const min = minSequence(peer, record);
+    if (record.peerBundle !== undefined && now() - record.bundleFetchedAtMs < options.prekeyRotationMs / 2) {
+      try {
+        const bundle = verifyPrekeyBundle(crypto, record.peerBundle, { expectedIdentity: peer, now: now(), minSequence: min });
+        return { bytes: record.peerBundle, bundle, fetchedAtMs: record.bundleFetchedAtMs };
+      } catch {
+        // expired or superseded: fetch a new one
+      }
+    }
+    return { ...(await fetchBundle(peer, min)), fetchedAtMs: now() };
+  };
+
+  /** Stores `envelope` in `peer`'s inbox on at least MIN_STORED_REPLICAS members. */
+  const deposit = async (peer: Uint8Array, envelope: Uint8Array): Promise<number> => {
+    const request = { account: peer, namespace: 'inbox' as const, body: envelope, ttlMs: MESSAGE_TTL_MS };
+    const first = await swarm.store(request);
+    let replicas = first.replicas;
+    let lastError: unknown;
+    // The first member answered before its copies reached the others: put the same envelope (same
+    // id, so stored once per member) on further members until enough hold it.
+    for (const member of swarm.swarmOf(peer)) {
+      if (replicas >= MIN_STORED_REPLICAS) break;
+      if (member.peerId === first.target.peerId) continue;
+      try {
+        await options.mailbox.store(member, request);
+        replicas += 1;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (replicas < MIN_STORED_REPLICAS) {
+      throw new SamizdatError('PATH_FAILED', `only ${replicas} member(s) of the recipient's swarm hold the message (need ${MIN_STORED_REPLICAS})`, {
+        cause: lastError,
+        detail: { replicas },
+      });
+    }
+    return replicas;
+  };
+
+  const openOne = (message: RetrievedMessage): IncomingMessage | undefined =>
+    db.transaction(() => {
+      if (db.seen.has(message.id)) return undefined;
+      const receivedAt = now();
+      let result: IncomingMessage | undefined;
+      try {
+        const opened = openFromPeer(crypto, db, own, prekeys, message.body, receivedAt);
+        const content = decodeChatContent(opened.plaintext);
+        savePeerRecord(crypto, db, opened.sender, opened.record);
+        if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
+        if (content.body.kind === 'text') {
+          const id = toHex(content.messageId);
+          const fresh = db.messages.append(opened.sender, { id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state: 'received' });
+          if (fresh) {
+            const contact = db.contacts.get(opened.sender);
+            result = { id, from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, text: content.body.text, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset };
+          }
+        }
+      } catch (err) {
+        if (!isSamizdatError(err)) throw err;
+        options.onUndecryptable?.(err.code);
+      }
+      db.seen.add(message.id, Math.max(message.expiresAtMs, receivedAt + 1));
+      return result;
+    });
+
+  return {
+    prekeys,
+    async prepare() {
+      prekeys.rotateIfDue();
+      const toPublish = prekeys.bundleToPublish();
+      if (toPublish === undefined) return;
+      await swarm.store({ account: keys.identityPublicKey, namespace: 'bundle', body: toPublish.body, ttlMs: toPublish.ttlMs, identityKey: keys.identity });
+      prekeys.published(toPublish.sequence);
+    },
+
+    async send(to, text) {
+      const peer = resolvePeer(to);
+      const messageId = newMessageId(crypto);
+      const sentAt = now();
+      const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body: { kind: 'text', text } });
+      const fetched = await bundleFor(peer);
+      const id = toHex(messageId);
+      const sealed = db.transaction(() => {
+        const stored = loadPeerRecord(crypto, db, peer);
+        const record: PeerRecord = {
+          ...stored,
+          peerBundle: fetched.bytes,
+          bundleFetchedAtMs: fetched.fetchedAtMs,
+          bundleSequence: fetched.bundle.sequence > stored.bundleSequence ? fetched.bundle.sequence : stored.bundleSequence,
+        };
+        const result = sealForPeer(crypto, own, record, fetched.bundle, plaintext, sentAt);
+        // The ratchet state is on disk before the envelope leaves: a crash never reuses a key.
+        savePeerRecord(crypto, db, peer, result.record);
+        const contact = db.contacts.get(peer);
+        if (contact !== undefined && fetched.bundle.sequence > contact.bundleSequence) db.contacts.update(peer, { bundleSequence: fetched.bundle.sequence });
+        db.messages.append(peer, { id, direction: 'out', text, sentAt, receivedAt: sentAt, state: 'sending' });
+        return result;
+      });
+      try {
+        const replicas = await deposit(peer, sealed.envelope);
+        db.messages.updateState(peer, id, 'stored');
+        return { id, replicas };
+      } catch (err) {
+        db.messages.updateState(peer, id, 'failed');
+        throw err;
+      }
+    },
+
+    async receive(receiveOptions = {}) {
+      const answer = await swarm.retrieve({
+        account: keys.identityPublicKey,
+        namespace: 'inbox',
+        identityKey: keys.identity,
+        limit: RETRIEVE_LIMIT,
+        afterFor: (target) => db.settings.getCursor(cursorName(target)) ?? 0n,
+        ...(receiveOptions.waitMs === undefined ? {} : { waitMs: receiveOptions.waitMs }),
+        ...(receiveOptions.signal === undefined ? {} : { signal: receiveOptions.signal }),
+      });
+      const incoming: IncomingMessage[] = [];
+      let cursor: bigint | undefined;
+      for (const message of answer.messages) {
+        const opened = openOne(message);
+        if (opened !== undefined) incoming.push(opened);
+        if (cursor === undefined || message.cursor > cursor) cursor = message.cursor;
+      }
+      if (cursor !== undefined) db.settings.setCursor(cursorName(answer.target), cursor);
+      if (answer.messages.length > 0) {
+        // Every envelope read is now on disk (or known to be unreadable): the swarm can drop it.
+        await swarm
+          .delete({ account: keys.identityPublicKey, namespace: 'inbox', ids: answer.messages.map((m) => m.id), identityKey: keys.identity })
+          .catch(() => undefined); // kept until the TTL otherwise; the seen ids skip them next time
+      }
+      return incoming;
+    },
+  };
+}

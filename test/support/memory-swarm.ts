@@ -1,0 +1,80 @@
+/**
+ * An in-memory stand-in for the network under a messenger: one shared store of (account,
+ * namespace) mailboxes that several SwarmMailbox/MailboxClient views read and write, with the
+ * node's rules that matter to clients (bundle replaces, ids are SHA-256 of the body, cursors
+ * grow, deletes remove). Lets client tests run without libp2p; the devnet tests cover the real
+ * network.
+ */
+import { toHex } from '../../src/crypto/bytes.ts';
+import type { CryptoProvider } from '../../src/crypto/provider.ts';
+import type { MailboxClient, RetrieveResult, StoreResult } from '../../src/client/mailbox-client.ts';
+import type { SwarmMailbox } from '../../src/client/swarm-mailbox.ts';
+import type { PeerTarget } from '../../src/wire/index.ts';
+
+interface Item {
+  readonly id: Uint8Array;
+  readonly body: Uint8Array;
+  readonly expiresAtMs: number;
+  readonly cursor: bigint;
+}
+
+export interface MemoryNetwork {
+  /** Every body stored, in every mailbox, or in one namespace (for scans). */
+  bodies(namespace?: string): Uint8Array[];
+  view(): { swarm: SwarmMailbox; mailbox: MailboxClient };
+  /** Stores made (including second copies). */
+  readonly stores: number;
+}
+
+const MEMBERS: PeerTarget[] = [1, 2, 3, 4, 5].map((i) => ({ peerId: `member-${i}`, addresses: [] }));
+
+export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = Date.now): MemoryNetwork {
+  const boxes = new Map<string, Item[]>();
+  let nextCursor = 1n;
+  let stores = 0;
+  const key = (account: Uint8Array, namespace: string): string => `${toHex(account)}/${namespace}`;
+
+  const store = (account: Uint8Array, namespace: string, body: Uint8Array, ttlMs: number): StoreResult => {
+    stores += 1;
+    const id = crypto.hash('sha256', body);
+    const list = boxes.get(key(account, namespace)) ?? [];
+    const existing = list.find((i) => toHex(i.id) === toHex(id));
+    if (existing !== undefined) return { id, expiresAtMs: existing.expiresAtMs, replicas: 1 };
+    const item: Item = { id, body: body.slice(), expiresAtMs: now() + ttlMs, cursor: nextCursor++ };
+    boxes.set(key(account, namespace), namespace === 'bundle' ? [item] : [...list, item]);
+    return { id, expiresAtMs: item.expiresAtMs, replicas: 1 };
+  };
+  const retrieve = (account: Uint8Array, namespace: string, after: bigint, limit: number): RetrieveResult => {
+    const list = (boxes.get(key(account, namespace)) ?? []).filter((i) => i.cursor > after);
+    return { messages: list.slice(0, limit).map((i) => ({ ...i })), more: list.length > limit };
+  };
+  const remove = (account: Uint8Array, namespace: string, ids: readonly Uint8Array[]): number => {
+    const hex = new Set(ids.map((i) => toHex(i)));
+    const list = boxes.get(key(account, namespace)) ?? [];
+    const kept = list.filter((i) => !hex.has(toHex(i.id)));
+    boxes.set(key(account, namespace), kept);
+    return list.length - kept.length;
+  };
+
+  return {
+    bodies: (namespace) => [...boxes.entries()].filter(([k]) => namespace === undefined || k.endsWith(`/${namespace}`)).flatMap(([, items]) => items.map((i) => i.body)),
+    get stores() {
+      return stores;
+    },
+    view() {
+      const mailbox: MailboxClient = {
+        store: (_target, o) => Promise.resolve(store(o.account, o.namespace, o.body, o.ttlMs)),
+        retrieve: (_target, o) => Promise.resolve(retrieve(o.account, o.namespace, o.after ?? 0n, o.limit ?? 100)),
+        delete: (_target, o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
+        close: () => undefined,
+      };
+      const swarm: SwarmMailbox = {
+        swarmOf: () => [...MEMBERS],
+        store: (o) => Promise.resolve({ ...store(o.account, o.namespace, o.body, o.ttlMs), target: MEMBERS[0]! }),
+        retrieve: (o) => Promise.resolve({ ...retrieve(o.account, o.namespace, o.afterFor?.(MEMBERS[0]!) ?? o.after ?? 0n, o.limit ?? 100), target: MEMBERS[0]! }),
+        delete: (o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
+      };
+      return { swarm, mailbox };
+    },
+  };
+}
