@@ -71,7 +71,7 @@ function spkiPem(der: Uint8Array): string {
 /**
  * Peers' public keys imported recently, per provider. Relays and clients use the same few onion,
  * identity and prekey keys again and again; parsing a 1,184-byte ML-KEM key costs more than
- * encapsulating to it. Public data only; bounded, oldest dropped first.
+ * encapsulating to it. Public data only; bounded, least recently used dropped first.
  */
 export const PUBLIC_KEY_CACHE_ENTRIES = 1024;
 
@@ -82,7 +82,13 @@ class PublicKeyCache {
     assertBytes('publicKey', raw);
     const id = `${algorithm}:${Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64')}`;
     const hit = this.entries.get(id);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      // Least recently used goes first: keys used again and again (onion keys, contacts' identity
+      // keys) stay, while the single-use keys of ratchet turns pass through.
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+      return hit;
+    }
     const key = importPublicKey(algorithm, raw);
     if (this.entries.size >= PUBLIC_KEY_CACHE_ENTRIES) {
       const oldest = this.entries.keys().next();
@@ -166,7 +172,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
       assertHash(algorithm);
       assertBytes('key', key);
       assertBytes('data', data);
-      return asBytes(nodeCrypto.createHmac(algorithm, key).update(data).digest());
+      return asBytes(nodeCrypto.createHmac(algorithm, secretKey(key)).update(data).digest());
     },
 
     hkdf(algorithm: HkdfHash, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
@@ -184,10 +190,8 @@ export function createNodeCryptoProvider(): CryptoProvider {
 
     generateKey(algorithm: KeyAlgorithm): PrivateKey {
       assertAlgorithm(algorithm);
-      if (algorithm === 'ml-kem-768') {
-        return this.importPrivateKey(algorithm, this.randomBytes(SIZES.mlKemPrivateSeed));
-      }
-      // Narrowed to the curve algorithms; the literal cast lets one overload accept both.
+      // The literal cast lets one overload accept every algorithm (ML-KEM included: OpenSSL keeps
+      // the seed of a generated key, so exportPrivateKey still gives the 64-byte d || z).
       // With only publicKeyEncoding, Node returns the public key as SPKI DER and the private key as
       // a KeyObject (the typings model only both-or-neither), which saves an export per key.
       const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } } as object) as unknown as {

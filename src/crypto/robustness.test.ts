@@ -95,3 +95,19 @@ describe('crypto functions raise only SamizdatError on bad input', () => {
     it(`${provider.name} provider, hybrid KEM and AEAD`, () => checkProvider(provider));
   }
 });
+
+describe('generated keys survive export and import', () => {
+  for (const provider of PROVIDERS) {
+    it(`${provider.name} provider: the raw private key gives back the same public key, and the key works`, () => {
+      for (const algorithm of ['x25519', 'ed25519', 'ml-kem-768'] as const) {
+        const key = provider.generateKey(algorithm);
+        const again = provider.importPrivateKey(algorithm, provider.exportPrivateKey(key));
+        assert.deepEqual(again.publicKey, key.publicKey, algorithm);
+      }
+      const kem = provider.generateKey('ml-kem-768');
+      const { sharedSecret, ciphertext } = provider.mlKemEncapsulate(kem.publicKey);
+      const restored = provider.importPrivateKey('ml-kem-768', provider.exportPrivateKey(kem));
+      assert.deepEqual(provider.mlKemDecapsulate(restored, ciphertext), sharedSecret);
+    });
+  }
+});
