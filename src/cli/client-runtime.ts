@@ -3,11 +3,13 @@
  * host that listens nowhere, the verified consensus (fetched at start, refreshed on WRONG_SWARM),
  * the onion mailbox client with the profile's pinned guards, and the messenger on top.
  */
+import { existsSync } from 'node:fs';
 import { createMessenger, type Messenger } from '../client/messenger.ts';
 import { createOnionMailboxClient } from '../client/onion-mailbox-client.ts';
 import { openAccountProfile, type ProfileDb } from '../client/profile-db.ts';
 import { createSwarmMailbox } from '../client/swarm-mailbox.ts';
 import { fetchConsensus, fetchNewerConsensus, readNetworkFile, type Consensus } from '../directory/index.ts';
+import { isSamizdatError } from '../errors.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
 import { createHost } from '../node/host.ts';
 import type { CommandContext } from './io.ts';
@@ -54,10 +56,49 @@ export async function openClientRuntime(ctx: CommandContext): Promise<ClientRunt
         return newer;
       },
     });
-    const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: network.prekeyRotationMs });
+    const messenger = createMessenger({
+      crypto,
+      now,
+      db,
+      keys,
+      swarm,
+      mailbox,
+      prekeyRotationMs: network.prekeyRotationMs,
+      onUndecryptable: (code, from) =>
+        ctx.io.stderr(
+          from === undefined
+            ? `note: a message could not be opened (${code}) and was dropped\n`
+            : `note: a message from ${db.contacts.get(from)?.name ?? from} could not be decrypted (${code}); your next message to them starts a new secure session\n`,
+        ),
+    });
     return { keys, db, messenger, close };
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/**
+ * After `account create` / `restore`: when the network file exists, publish the new account's
+ * prekey bundle so others can write to it at once; otherwise (or when the network cannot be
+ * reached) say how to do it later. Never fails the command: the account exists either way.
+ */
+export async function publishBundleIfOnline(ctx: CommandContext): Promise<void> {
+  const file = networkFileOf(ctx.io, ctx.global);
+  if (!existsSync(file)) {
+    ctx.io.stderr(`note: no network file at ${file}; others can write to you once you run \`samizdat inbox\` on a network\n`);
+    return;
+  }
+  try {
+    const runtime = await openClientRuntime(ctx);
+    try {
+      await runtime.messenger.prepare();
+    } finally {
+      await runtime.close();
+    }
+    ctx.io.stderr('published your prekey bundle: others can now write to you\n');
+  } catch (err) {
+    const code = isSamizdatError(err) ? err.code : 'INTERNAL';
+    ctx.io.stderr(`note: could not reach the network (${code}); others can write to you once you run \`samizdat inbox\` online\n`);
   }
 }

@@ -16,14 +16,17 @@ interface Person {
   readonly identity: Uint8Array;
   readonly db: ProfileDb;
   readonly messenger: Messenger;
+  /** (code, from) of every envelope that could not be opened. */
+  readonly undecryptable: [string, string | undefined][];
 }
 
 function person(net: MemoryNetwork, now: () => number = Date.now): Person {
   const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
   const db = openProfileDb({ path: ':memory:', crypto, now, account: keys });
   const { swarm, mailbox } = net.view();
-  const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR });
-  return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger };
+  const undecryptable: [string, string | undefined][] = [];
+  const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, onUndecryptable: (code, from) => undecryptable.push([code, from]) });
+  return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger, undecryptable };
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
@@ -131,5 +134,42 @@ describe('messenger over an in-memory network', () => {
     t += 17 * 24 * HOUR;
     await bob.messenger.prepare();
     assert.equal(bob.db.prekeys.list('signed-x25519').length, 2, 'prekeys replaced more than 16 days ago are deleted');
+  });
+
+  it('unrecoverable session state: the user is told, and a new handshake brings both sides together', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await alice.messenger.prepare();
+    await bob.messenger.prepare();
+    await alice.messenger.send(bob.accountId, 'one');
+    await bob.messenger.receive();
+    await bob.messenger.send(alice.accountId, 'two');
+    await alice.messenger.receive();
+    // Bob's state for Alice is damaged on disk.
+    bob.db.sessions.put(alice.identity, new Uint8Array([0xff, 0x01, 0x02]));
+    await alice.messenger.send(bob.accountId, 'lost');
+    assert.deepEqual(await bob.messenger.receive(), []);
+    assert.deepEqual(bob.undecryptable, [['DECRYPT_FAILED', alice.accountId]], 'Bob is told who could not be read');
+    const restart = await bob.messenger.send(alice.accountId, 'starting over');
+    assert.equal(restart.sessionReset, false, 'the damaged record was already replaced when the message failed');
+    const got = await alice.messenger.receive();
+    assert.deepEqual(got.map((m) => [m.text, m.sessionReset]), [['starting over', true]], 'Alice is told the session was reset');
+    await alice.messenger.send(bob.accountId, 'back together');
+    assert.deepEqual((await bob.messenger.receive()).map((m) => m.text), ['back together']);
+  });
+
+  it('a damaged record on the sending side starts a new handshake and says so', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await bob.messenger.prepare();
+    await alice.messenger.prepare();
+    await alice.messenger.send(bob.accountId, 'one');
+    await bob.messenger.receive();
+    alice.db.sessions.put(bob.identity, new Uint8Array([0x0a, 0xff]));
+    const sent = await alice.messenger.send(bob.accountId, 'two');
+    assert.equal(sent.sessionReset, true);
+    assert.deepEqual((await bob.messenger.receive()).map((m) => [m.text, m.sessionReset]), [['two', true]]);
   });
 });

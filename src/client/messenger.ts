@@ -13,7 +13,7 @@
  * write lock at once, so a `send` and a `watch` in two processes never lose each other's ratchet
  * steps. No plaintext, key or sender identity is logged.
  */
-import { toHex } from '../crypto/bytes.ts';
+import { fromHex, toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { decodeChatContent, encodeChatContent, newMessageId } from '../e2e/content.ts';
@@ -26,7 +26,7 @@ import type { PeerTarget } from '../wire/index.ts';
 import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
 import { createPrekeyManager, type PrekeyManager } from './prekeys.ts';
 import type { ProfileDb } from './profile-db.ts';
-import { loadPeerRecord, openFromPeer, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
+import { loadPeerRecord, openFromPeer, partedRecord, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
 /** A send succeeds once this many members of the recipient's swarm hold the envelope. */
@@ -54,6 +54,8 @@ export interface SendResult {
   readonly id: string;
   /** Swarm members known to hold the envelope. */
   readonly replicas: number;
+  /** True when the stored session could not be read and this message started a new one (tell the user). */
+  readonly sessionReset: boolean;
 }
 
 export interface MessengerOptions {
@@ -67,8 +69,11 @@ export interface MessengerOptions {
   readonly mailbox: MailboxClient;
   /** The network's prekeyRotationMs. */
   readonly prekeyRotationMs: number;
-  /** Told about envelopes that could not be opened (no content, no sender: only the error code). */
-  readonly onUndecryptable?: (code: string) => void;
+  /**
+   * Told about envelopes that could not be opened: the error code, and the sender's Account ID
+   * when the envelope named an authenticated sender whose session has parted from ours.
+   */
+  readonly onUndecryptable?: (code: string, from: string | undefined) => void;
 }
 
 export interface Messenger {
@@ -188,7 +193,13 @@ export function createMessenger(options: MessengerOptions): Messenger {
         }
       } catch (err) {
         if (!isSamizdatError(err)) throw err;
-        options.onUndecryptable?.(err.code);
+        let from: string | undefined;
+        if (err.detail.senderParted === true && typeof err.detail.sender === 'string') {
+          const sender = fromHex(err.detail.sender);
+          savePeerRecord(crypto, db, sender, partedRecord(loadPeerRecord(crypto, db, sender)));
+          from = encodeAccountId(sender);
+        }
+        options.onUndecryptable?.(err.code, from);
       }
       db.seen.add(message.id, Math.max(message.expiresAtMs, receivedAt + 1));
       return result;
@@ -211,6 +222,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
       const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body: { kind: 'text', text } });
       const fetched = await bundleFor(peer);
       const id = toHex(messageId);
+      let reset = false;
       const sealed = db.transaction(() => {
         const stored = loadPeerRecord(crypto, db, peer);
         const record: PeerRecord = {
@@ -220,6 +232,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
           bundleSequence: fetched.bundle.sequence > stored.bundleSequence ? fetched.bundle.sequence : stored.bundleSequence,
         };
         const result = sealForPeer(crypto, own, record, fetched.bundle, plaintext, sentAt);
+        reset = stored.damaged === true;
         // The ratchet state is on disk before the envelope leaves: a crash never reuses a key.
         savePeerRecord(crypto, db, peer, result.record);
         const contact = db.contacts.get(peer);
@@ -230,7 +243,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
       try {
         const replicas = await deposit(peer, sealed.envelope);
         db.messages.updateState(peer, id, 'stored');
-        return { id, replicas };
+        return { id, replicas, sessionReset: reset };
       } catch (err) {
         db.messages.updateState(peer, id, 'failed');
         throw err;

@@ -141,7 +141,9 @@ export function createPrekeyManager(options: PrekeyManagerOptions): PrekeyManage
       const publishedFor = db.settings.get(PUBLISHED_SEQUENCE_SETTING);
       const sequence = db.prekeys.bundleSequence();
       if (publishedFor !== undefined && sequence > 0n && BigInt(publishedFor) === sequence && newestPublishedIsCurrent(db, prekeys)) return undefined;
-      const next = db.prekeys.nextBundleSequence();
+      // The sequence follows the clock (ms), not only this database: an account restored on a new
+      // device starts a new database, and its bundles must still outrank the ones senders saw.
+      const next = db.prekeys.nextBundleSequence(BigInt(now()));
       db.settings.set('bundle.prekeys', `${prekeys.x25519.id}/${prekeys.mlKem.id}`);
       const createdAtMs = now();
       const bundle = signPrekeyBundle(crypto, keys.identity, {

@@ -50,8 +50,11 @@ export interface PrekeyStore {
   list(kind?: PrekeyKind): PrekeyInfo[];
   /** The sequence of the last bundle published (0n before the first). */
   bundleSequence(): bigint;
-  /** Moves the bundle sequence up by one and returns the new value (atomic across processes). */
-  nextBundleSequence(): bigint;
+  /**
+   * Moves the bundle sequence up, to at least `atLeast` (default: one more), and returns the new
+   * value (atomic across processes).
+   */
+  nextBundleSequence(atLeast?: bigint): bigint;
 }
 
 const KINDS = Object.keys(PREKEY_KIND_CODES) as PrekeyKind[];
@@ -173,9 +176,10 @@ export function createPrekeyStore(ctx: DbContext): PrekeyStore {
 
     bundleSequence,
 
-    nextBundleSequence() {
+    nextBundleSequence(atLeast = 0n) {
       return ctx.transaction(() => {
-        const next = bundleSequence() + 1n;
+        const plusOne = bundleSequence() + 1n;
+        const next = plusOne > atLeast ? plusOne : atLeast;
         const body = cipher.seal('meta', metaKey, u64be(next));
         ctx.stmt('INSERT INTO meta (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body').run(BUNDLE_SEQUENCE, body);
         return next;

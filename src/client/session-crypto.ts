@@ -41,6 +41,8 @@ interface Session {
 }
 
 export interface PeerRecord {
+  /** True when the stored record could not be read: it was replaced by an empty one (tell the user). */
+  readonly damaged?: boolean;
   readonly current: Session | undefined;
   readonly archived: readonly Session[];
   readonly peerBundle: Uint8Array | undefined;
@@ -58,10 +60,23 @@ function encodeSession(crypto: CryptoProvider, session: Session) {
   return create(ClientSessionSchema, { ratchet: encodeRatchetState(crypto, session.ratchet), pendingInit: session.pendingInit ?? new Uint8Array(0) });
 }
 
-/** The stored record of `peer` (an empty one if none). */
+/**
+ * The stored record of `peer` (an empty one if none). A record that cannot be read any more is
+ * unrecoverable: an empty one marked `damaged` comes back, so the next message starts a new
+ * handshake and the caller tells the user.
+ */
 export function loadPeerRecord(crypto: CryptoProvider, db: ProfileDb, peer: Uint8Array): PeerRecord {
   const bytes = db.sessions.get(peer);
   if (bytes === undefined) return EMPTY_RECORD;
+  try {
+    return decodePeerRecord(crypto, bytes);
+  } catch (err) {
+    if (isSamizdatError(err, 'MALFORMED') || isSamizdatError(err, 'TOO_LARGE') || isSamizdatError(err, 'BAD_KEY')) return { ...EMPTY_RECORD, damaged: true };
+    throw err;
+  }
+}
+
+function decodePeerRecord(crypto: CryptoProvider, bytes: Uint8Array): PeerRecord {
   const wire: PeerSessionRecord = decodeMessage(PeerSessionRecordSchema, bytes, { maxBytes: MAX_RECORD_BYTES });
   return {
     current: wire.current === undefined ? undefined : decodeSession(crypto, wire.current),
@@ -182,7 +197,12 @@ export function openFromPeer(
     const others = sessions.filter((_, i) => i !== index);
     return { sender, plaintext: result.plaintext, record: { ...record, current: updated, archived: others.slice(0, MAX_ARCHIVED_SESSIONS) }, sessionReset: false, handshakeDigest: undefined };
   }
-  if (message.kind !== 'prekey') throw new SamizdatError('DECRYPT_FAILED', 'no session with this sender opens the message');
+  if (message.kind !== 'prekey') {
+    // The sender is authenticated (the envelope's static DH), but our sessions and theirs have
+    // parted (lost or damaged state on one side). The caller drops our current session so our
+    // next message starts a new handshake, which brings both sides together again.
+    throw new SamizdatError('DECRYPT_FAILED', 'no session with this sender opens the message', { detail: { senderParted: true, sender: toHex(sender) } });
+  }
   const handshakeDigest = crypto.hash('sha256', message.handshakeInit);
   if (db.seen.has(handshakeDigest)) throw new SamizdatError('MALFORMED', 'this handshake was answered before (a replay)');
   const handshake = respondHandshake(crypto, own, { lookup: (kind, id) => prekeys.lookup(kind, id) }, message.handshakeInit);
@@ -200,9 +220,15 @@ export function openFromPeer(
     sender,
     plaintext: result.plaintext,
     record: { ...record, current: { ratchet: result.state, pendingInit: undefined }, archived: sessions.slice(0, MAX_ARCHIVED_SESSIONS) },
-    sessionReset: sessions.length > 0,
+    sessionReset: sessions.length > 0 || record.damaged === true,
     handshakeDigest,
   };
+}
+
+/** The record after the peer's messages stopped opening: no current session, so the next send starts a handshake. */
+export function partedRecord(record: PeerRecord): PeerRecord {
+  if (record.current === undefined) return record;
+  return { ...record, current: undefined, archived: [record.current, ...record.archived].slice(0, MAX_ARCHIVED_SESSIONS) };
 }
 
 /** Remembers an answered handshake so a replay of it cannot reset the session. */

@@ -1,8 +1,15 @@
 /** Runs the real `samizdat` binary (bin/samizdat.js) as a child process, as a user would. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/samizdat.js');
+/**
+ * HOME for the child unless a test sets one: an empty directory, so a developer's own
+ * ~/.samizdat (a devnet left running, say) never leaks into a test. Left in the temp dir.
+ */
+const SCRATCH_HOME = mkdtempSync(path.join(tmpdir(), 'samizdat-cli-home-'));
 
 export interface CliResult {
   readonly code: number | null;
@@ -12,7 +19,7 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, SAMIZDAT_PASSPHRASE: undefined, ...options.env };
+    const env: Record<string, string | undefined> = { ...process.env, HOME: SCRATCH_HOME, SAMIZDAT_PASSPHRASE: undefined, ...options.env };
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

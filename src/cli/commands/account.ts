@@ -1,6 +1,7 @@
 /** `samizdat account create | restore | show`. */
 import { createAccount, openAccount, restoreAccount } from '../../client/account.ts';
 import { createProfileStore } from '../../client/profile-store.ts';
+import { publishBundleIfOnline } from '../client-runtime.ts';
 import { SamizdatError } from '../../errors.ts';
 import type { CommandSpec } from '../command.ts';
 import { printJson, type CommandContext } from '../io.ts';
@@ -40,7 +41,7 @@ export const accountCreate: CommandSpec = {
     'AES-256-GCM when a passphrase is given via SAMIZDAT_PASSPHRASE or --passphrase-file.',
     '--json prints {"accountId": "...", "recoveryPhrase": "word word ..."}.',
   ],
-  run(ctx) {
+  async run(ctx) {
     const passphrase = readPassphrase(ctx.io, ctx.global);
     const account = createAccount(deps(ctx), passphrase);
     if (ctx.global.json) {
@@ -60,7 +61,8 @@ export const accountCreate: CommandSpec = {
       );
     }
     warnIfUnencrypted(ctx, passphrase);
-    return Promise.resolve(0);
+    await publishBundleIfOnline(ctx);
+    return 0;
   },
 };
 
@@ -79,6 +81,7 @@ export const accountRestore: CommandSpec = {
     if (ctx.global.json) printJson(ctx.io, { accountId });
     else ctx.io.stdout(`Account restored in ${ctx.global.profile}\nAccount ID: ${accountId}\n`);
     warnIfUnencrypted(ctx, passphrase);
+    await publishBundleIfOnline(ctx);
     return 0;
   },
 };

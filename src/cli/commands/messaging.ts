@@ -50,6 +50,7 @@ export const send: CommandSpec = {
     const [to = '', text = ''] = ctx.positionals;
     if (text.length === 0) throw new SamizdatError('USAGE', 'the message text is empty');
     const result = await withRuntime(ctx, (runtime) => runtime.messenger.send(to, text));
+    if (result.sessionReset) ctx.io.stderr('note: the secure session with this contact could not be read, so a new one was started\n');
     if (ctx.global.json) printJson(ctx.io, { id: result.id, to, replicas: result.replicas });
     else ctx.io.stdout(`sent ${result.id} (stored on ${result.replicas} swarm members)\n`);
     return 0;
