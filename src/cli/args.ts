@@ -31,6 +31,7 @@ function usage(message: string): SamizdatError {
 /** Finds the command named by the leading words of argv, skipping global options. */
 function matchCommand(argv: readonly string[], commands: readonly CommandSpec[]): { command: CommandSpec | undefined; words: string[] } {
   const words: string[] = [];
+  let best: { command: CommandSpec; words: string[] } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--') break;
@@ -42,10 +43,11 @@ function matchCommand(argv: readonly string[], commands: readonly CommandSpec[])
     }
     words.push(arg);
     const exact = commands.find((c) => c.path.length === words.length && c.path.every((w, j) => w === words[j]));
-    if (exact !== undefined) return { command: exact, words };
-    if (!commands.some((c) => words.every((w, j) => c.path[j] === w))) return { command: undefined, words };
+    // The longest match wins: `requests accept ID` is `requests accept`, not `requests` with positionals.
+    if (exact !== undefined) best = { command: exact, words: [...words] };
+    if (!commands.some((c) => c.path.length > words.length && words.every((w, j) => c.path[j] === w))) break;
   }
-  return { command: undefined, words };
+  return best ?? { command: undefined, words };
 }
 
 function toParseArgsOptions(specs: Readonly<Record<string, OptionSpec>>): Record<string, { type: 'string' | 'boolean'; short?: string }> {

@@ -7,6 +7,7 @@ import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memory-swarm.ts';
 import { createMessenger, type Messenger } from './messenger.ts';
 import { openProfileDb, type ProfileDb } from './profile-db.ts';
+import { block, declineRequest, listRequests, setRequestsEnabled, unblock } from './requests.ts';
 
 const crypto = createNodeCryptoProvider();
 const HOUR = 3_600_000;
@@ -45,7 +46,8 @@ describe('messenger over an in-memory network', () => {
     assert.equal(sent.replicas, 2, 'a second member got a copy');
     const got = await bob.messenger.receive();
     assert.equal(got.length, 1);
-    assert.deepEqual({ ...got[0], receivedAt: 0 }, { id: sent.id, from: alice.accountId, fromName: null, text: 'hello bob', sentAt: got[0]!.sentAt, receivedAt: 0, sessionReset: false });
+    const first = got[0]!;
+    assert.deepEqual({ ...first, receivedAt: 0, fromName: first.fromName?.startsWith('request-') }, { id: sent.id, from: alice.accountId, fromName: true, text: 'hello bob', sentAt: first.sentAt, receivedAt: 0, sessionReset: false, request: true, kind: 'text' });
     assert.deepEqual(await bob.messenger.receive(), [], 'read envelopes are deleted from the swarm');
     await bob.messenger.send(alice.accountId, 'hi alice');
     const reply = await alice.messenger.receive();
@@ -171,5 +173,56 @@ describe('messenger over an in-memory network', () => {
     const sent = await alice.messenger.send(bob.accountId, 'two');
     assert.equal(sent.sessionReset, true);
     assert.deepEqual((await bob.messenger.receive()).map((m) => [m.text, m.sessionReset]), [['two', true]]);
+  });
+
+  it('requests: a stranger lands in requests; accepting tells them; declining forgets them; blocking drops them unread', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    const mallory = person(net);
+    for (const p of [alice, bob, mallory]) await p.messenger.prepare();
+    await alice.messenger.send(bob.accountId, 'hi, I am alice');
+    await mallory.messenger.send(bob.accountId, 'buy now');
+    const got = await bob.messenger.receive();
+    assert.deepEqual(got.map((m) => [m.text, m.request]), [['hi, I am alice', true], ['buy now', true]]);
+    assert.deepEqual(listRequests(bob.db).map((c) => c.accountId).sort(), [alice.accountId, mallory.accountId].sort());
+    // Accept Alice under a name: she is told.
+    await bob.messenger.accept(alice.accountId, 'alice');
+    const told = await alice.messenger.receive();
+    assert.deepEqual(told.map((m) => [m.kind, m.request]), [['accepted', true]]);
+    await alice.messenger.send(bob.accountId, 'thanks');
+    assert.deepEqual((await bob.messenger.receive()).map((m) => [m.fromName, m.text, m.request]), [['alice', 'thanks', false]]);
+    // Block Mallory: later messages are dropped unread and deleted from the swarm.
+    block(bob.db, mallory.accountId);
+    await mallory.messenger.send(bob.accountId, 'buy now!!');
+    assert.deepEqual(await bob.messenger.receive(), []);
+    assert.deepEqual(net.bodies('inbox').length, 0, 'deleted from the swarm');
+    assert.equal(bob.db.messages.list(mallory.identity).filter((m) => m.text === 'buy now!!').length, 0);
+    await assert.rejects(bob.messenger.send(mallory.accountId, 'x'), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
+    // Unblocking a stranger makes them a request again, not a contact.
+    assert.equal(unblock(bob.db, mallory.accountId).state, 'request');
+    declineRequest(bob.db, mallory.accountId);
+    assert.equal(bob.db.contacts.get(mallory.accountId), undefined);
+    assert.deepEqual(bob.db.messages.list(mallory.identity), []);
+  });
+
+  it('with requests off, strangers are dropped; contacts still get through', async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    const stranger = person(net);
+    for (const p of [alice, bob, stranger]) await p.messenger.prepare();
+    bob.db.contacts.add(alice.accountId, 'alice');
+    setRequestsEnabled(bob.db, false);
+    await stranger.messenger.send(bob.accountId, 'hello?');
+    await alice.messenger.send(bob.accountId, 'hi');
+    assert.deepEqual((await bob.messenger.receive()).map((m) => [m.fromName, m.text]), [['alice', 'hi']]);
+    assert.equal(bob.db.contacts.get(stranger.accountId), undefined, 'no request entry');
+    // Writing to a pending request accepts it.
+    setRequestsEnabled(bob.db, true);
+    await stranger.messenger.send(bob.accountId, 'hello again');
+    await bob.messenger.receive();
+    await bob.messenger.send(stranger.accountId, 'ok, hi');
+    assert.equal(bob.db.contacts.get(stranger.accountId)?.state, 'accepted');
   });
 });

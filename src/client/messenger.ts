@@ -16,16 +16,18 @@
 import { fromHex, toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { decodeChatContent, encodeChatContent, newMessageId } from '../e2e/content.ts';
+import { decodeChatContent, encodeChatContent, newMessageId, type ChatBody } from '../e2e/content.ts';
 import type { HandshakeIdentity } from '../e2e/pqxdh.ts';
 import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
 import { openOwnerItem } from '../identity/owner-item.ts';
 import { verifyPrekeyBundle, type PrekeyBundle } from '../identity/prekey-bundle.ts';
 import type { PeerTarget } from '../wire/index.ts';
+import type { Contact } from './contacts.ts';
 import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
-import { createPrekeyManager, type PrekeyManager } from './prekeys.ts';
+import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './prekeys.ts';
 import type { ProfileDb } from './profile-db.ts';
+import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
 import { loadPeerRecord, openFromPeer, partedRecord, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
@@ -48,6 +50,10 @@ export interface IncomingMessage {
   readonly receivedAt: number;
   /** True when the sender started a new session although one existed (its safety may have changed). */
   readonly sessionReset: boolean;
+  /** True when the sender is not a contact (yet): a message request, text only. */
+  readonly request: boolean;
+  /** 'text' for a message; 'accepted' when the sender accepted our request (text is empty). */
+  readonly kind: 'text' | 'accepted';
 }
 
 export interface SendResult {
@@ -79,8 +85,13 @@ export interface MessengerOptions {
 export interface Messenger {
   /** Rotates prekeys when due and publishes the bundle if it is not in the swarm yet. */
   prepare(): Promise<void>;
-  /** Sends `text` to a contact (name or Account ID) or to any Account ID. */
+  /**
+   * Sends `text` to a contact (name or Account ID) or to any Account ID. Writing to an account
+   * whose request is pending accepts it; a blocked account is refused (INVALID_ARGUMENT).
+   */
   send(to: string, text: string): Promise<SendResult>;
+  /** Accepts a message request (optionally naming the contact) and tells the requester. */
+  accept(ref: string, name?: string): Promise<Contact>;
   /** Reads the inbox once (waiting up to `waitMs` for something new) and returns what arrived. */
   receive(options?: { readonly waitMs?: number; readonly signal?: AbortSignal }): Promise<IncomingMessage[]>;
   readonly prekeys: PrekeyManager;
@@ -94,6 +105,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
 
   const resolvePeer = (to: string): Uint8Array => {
     const contact = db.contacts.get(to);
+    if (contact?.state === 'blocked') throw new SamizdatError('INVALID_ARGUMENT', `${contact.name} is blocked; unblock them first`);
     if (contact !== undefined) return contact.identityKey;
     let peer: Uint8Array;
     try {
@@ -180,17 +192,21 @@ export function createMessenger(options: MessengerOptions): Messenger {
       let result: IncomingMessage | undefined;
       try {
         const opened = openFromPeer(crypto, db, own, prekeys, message.body, receivedAt);
-        const content = decodeChatContent(opened.plaintext);
-        savePeerRecord(crypto, db, opened.sender, opened.record);
-        if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
-        if (content.body.kind === 'text') {
-          const id = toHex(content.messageId);
-          const fresh = db.messages.append(opened.sender, { id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state: 'received' });
-          if (fresh) {
-            const contact = db.contacts.get(opened.sender);
-            result = { id, from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, text: content.body.text, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset };
+        const standing = standingOf(db, opened.sender);
+        if (standing === 'contact' || standing === 'request') {
+          const content = decodeChatContent(opened.plaintext);
+          savePeerRecord(crypto, db, opened.sender, opened.record);
+          if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
+          const contact = standing === 'request' ? ensureRequest(db, opened.sender) : db.contacts.get(opened.sender);
+          const base = { id: toHex(content.messageId), from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset, request: standing === 'request' };
+          if (content.body.kind === 'text') {
+            const fresh = db.messages.append(opened.sender, { id: base.id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state: 'received' });
+            if (fresh) result = { ...base, text: content.body.text, kind: 'text' };
+          } else if (content.body.kind === 'request-accepted') {
+            result = { ...base, text: '', kind: 'accepted' };
           }
         }
+        // Blocked, or a stranger while requests are off: dropped unread, nothing kept, nothing sent back.
       } catch (err) {
         if (!isSamizdatError(err)) throw err;
         let from: string | undefined;
@@ -201,9 +217,49 @@ export function createMessenger(options: MessengerOptions): Messenger {
         }
         options.onUndecryptable?.(err.code, from);
       }
-      db.seen.add(message.id, Math.max(message.expiresAtMs, receivedAt + 1));
+      // Remembered until the prekeys it could be opened with are gone: a copy stored again later
+      // (anyone can re-deposit a body they saw) is skipped instead of being taken for a session
+      // that parted from ours.
+      db.seen.add(message.id, receivedAt + PREKEY_RETENTION_MS + options.prekeyRotationMs);
       return result;
     });
+
+  /** Encrypts `body` for `peer`, records an outgoing text, and deposits the envelope. */
+  const sendBody = async (peer: Uint8Array, body: ChatBody): Promise<SendResult> => {
+    const messageId = newMessageId(crypto);
+    const sentAt = now();
+    const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body });
+    const fetched = await bundleFor(peer);
+    const id = toHex(messageId);
+    let reset = false;
+    const sealed = db.transaction(() => {
+      const stored = loadPeerRecord(crypto, db, peer);
+      const record: PeerRecord = {
+        ...stored,
+        peerBundle: fetched.bytes,
+        bundleFetchedAtMs: fetched.fetchedAtMs,
+        bundleSequence: fetched.bundle.sequence > stored.bundleSequence ? fetched.bundle.sequence : stored.bundleSequence,
+      };
+      const result = sealForPeer(crypto, own, record, fetched.bundle, plaintext, sentAt);
+      reset = stored.damaged === true;
+      // The ratchet state is on disk before the envelope leaves: a crash never reuses a key.
+      savePeerRecord(crypto, db, peer, result.record);
+      const contact = db.contacts.get(peer);
+      if (contact !== undefined && fetched.bundle.sequence > contact.bundleSequence) db.contacts.update(peer, { bundleSequence: fetched.bundle.sequence });
+      // Writing to someone whose request is pending accepts it.
+      if (contact?.state === 'request') db.contacts.update(peer, { state: 'accepted' });
+      if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
+      return result;
+    });
+    try {
+      const replicas = await deposit(peer, sealed.envelope);
+      if (body.kind === 'text') db.messages.updateState(peer, id, 'stored');
+      return { id, replicas, sessionReset: reset };
+    } catch (err) {
+      if (body.kind === 'text') db.messages.updateState(peer, id, 'failed');
+      throw err;
+    }
+  };
 
   return {
     prekeys,
@@ -216,38 +272,13 @@ export function createMessenger(options: MessengerOptions): Messenger {
     },
 
     async send(to, text) {
-      const peer = resolvePeer(to);
-      const messageId = newMessageId(crypto);
-      const sentAt = now();
-      const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body: { kind: 'text', text } });
-      const fetched = await bundleFor(peer);
-      const id = toHex(messageId);
-      let reset = false;
-      const sealed = db.transaction(() => {
-        const stored = loadPeerRecord(crypto, db, peer);
-        const record: PeerRecord = {
-          ...stored,
-          peerBundle: fetched.bytes,
-          bundleFetchedAtMs: fetched.fetchedAtMs,
-          bundleSequence: fetched.bundle.sequence > stored.bundleSequence ? fetched.bundle.sequence : stored.bundleSequence,
-        };
-        const result = sealForPeer(crypto, own, record, fetched.bundle, plaintext, sentAt);
-        reset = stored.damaged === true;
-        // The ratchet state is on disk before the envelope leaves: a crash never reuses a key.
-        savePeerRecord(crypto, db, peer, result.record);
-        const contact = db.contacts.get(peer);
-        if (contact !== undefined && fetched.bundle.sequence > contact.bundleSequence) db.contacts.update(peer, { bundleSequence: fetched.bundle.sequence });
-        db.messages.append(peer, { id, direction: 'out', text, sentAt, receivedAt: sentAt, state: 'sending' });
-        return result;
-      });
-      try {
-        const replicas = await deposit(peer, sealed.envelope);
-        db.messages.updateState(peer, id, 'stored');
-        return { id, replicas, sessionReset: reset };
-      } catch (err) {
-        db.messages.updateState(peer, id, 'failed');
-        throw err;
-      }
+      return await sendBody(resolvePeer(to), { kind: 'text', text });
+    },
+
+    async accept(ref, name) {
+      const contact = acceptRequest(db, ref, name);
+      await sendBody(contact.identityKey, { kind: 'request-accepted' });
+      return contact;
     },
 
     async receive(receiveOptions = {}) {
@@ -260,6 +291,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
         ...(receiveOptions.waitMs === undefined ? {} : { waitMs: receiveOptions.waitMs }),
         ...(receiveOptions.signal === undefined ? {} : { signal: receiveOptions.signal }),
       });
+      db.seen.prune(now());
       const incoming: IncomingMessage[] = [];
       let cursor: bigint | undefined;
       for (const message of answer.messages) {

@@ -1,6 +1,7 @@
 /** `samizdat contact add | list | remove | rename`: the profile's address book. */
 import type { Contact } from '../../client/contacts.ts';
 import { openAccountProfile, type ProfileDb } from '../../client/profile-db.ts';
+import { acceptRequest } from '../../client/requests.ts';
 import { SamizdatError } from '../../errors.ts';
 import type { CommandSpec } from '../command.ts';
 import { printJson, type CommandContext } from '../io.ts';
@@ -40,7 +41,12 @@ export const contactAdd: CommandSpec = {
   run(ctx) {
     const name = ctx.options.name;
     if (typeof name !== 'string') throw new SamizdatError('USAGE', '`samizdat contact add` needs --name NAME');
-    const contact = withProfileDb(ctx, (db) => db.contacts.add(ctx.positionals[0] ?? '', name));
+    const id = ctx.positionals[0] ?? '';
+    const contact = withProfileDb(ctx, (db) => {
+      // Someone who wrote first is a pending request: adding them accepts it under this name.
+      const pending = db.contacts.get(id);
+      return pending?.state === 'request' ? acceptRequest(db, pending.identityKey, name) : db.contacts.add(id, name);
+    });
     if (ctx.global.json) printJson(ctx.io, contactJson(contact));
     else ctx.io.stdout(`Added ${contact.name} (${contact.accountId})\n`);
     return Promise.resolve(0);

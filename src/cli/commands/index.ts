@@ -5,6 +5,7 @@ import { authorityKey, authorityRun } from './authority.ts';
 import { contactAdd, contactList, contactRemove, contactRename } from './contact.ts';
 import { devnetUp } from './devnet.ts';
 import { history, inbox, send, watch } from './messaging.ts';
+import { blockCommand, requestsAccept, requestsDecline, requestsList, settingsSet, settingsShow, unblockCommand } from './requests.ts';
 import { netPath, netStatus } from './net.ts';
 import { nodeRun } from './node.ts';
 
@@ -20,6 +21,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   watch,
   inbox,
   history,
+  requestsList,
+  requestsAccept,
+  requestsDecline,
+  blockCommand,
+  unblockCommand,
+  settingsSet,
+  settingsShow,
   netStatus,
   netPath,
   devnetUp,

@@ -26,12 +26,23 @@ async function withRuntime<T>(ctx: CommandContext, fn: (runtime: ClientRuntime) 
 }
 
 function incomingJson(m: IncomingMessage): Record<string, unknown> {
-  return { id: m.id, from: m.from, fromName: m.fromName, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt };
+  return { id: m.id, from: m.from, fromName: m.request ? null : m.fromName, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt, request: m.request };
 }
 
+/** Prints one incoming event: a message (requests marked, text only), or a note that a request was accepted. */
 function printIncoming(ctx: CommandContext, m: IncomingMessage): void {
   if (m.sessionReset) ctx.io.stderr(`note: ${m.fromName ?? m.from} started a new secure session; if you did not expect this, verify them again\n`);
-  ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${m.fromName ?? m.from}: ${m.text}\n`);
+  if (m.kind === 'accepted') {
+    if (!ctx.global.json) ctx.io.stderr(`note: ${m.fromName ?? m.from} accepted your message request\n`);
+    return;
+  }
+  if (ctx.global.json) {
+    printJson(ctx.io, incomingJson(m));
+    return;
+  }
+  const who = m.request ? `[request from ${m.from}]` : (m.fromName ?? m.from);
+  ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${who}: ${m.text}\n`);
+  if (m.request) ctx.io.stderr('note: this account is not your contact; see `samizdat requests` to accept, decline or block\n');
 }
 
 export const send: CommandSpec = {
@@ -62,9 +73,9 @@ export const inbox: CommandSpec = {
   summary: 'fetch new messages and print them',
   options: {},
   positionals: { min: 0, max: 0 },
-  details: ['--json prints an array of {"id", "from", "fromName", "text", "sentAt", "receivedAt"} (times in ms since the epoch).'],
+  details: ['--json prints an array of {"id", "from", "fromName", "text", "sentAt", "receivedAt", "request"} (times in ms since the epoch).'],
   async run(ctx) {
-    const messages = await withRuntime(ctx, (runtime) => runtime.messenger.receive());
+    const messages = (await withRuntime(ctx, (runtime) => runtime.messenger.receive())).filter((m) => m.kind === 'text' || !ctx.global.json);
     if (ctx.global.json) printJson(ctx.io, messages.map(incomingJson));
     else if (messages.length === 0) ctx.io.stdout('no new messages\n');
     else for (const m of messages) printIncoming(ctx, m);
@@ -79,7 +90,8 @@ export const watch: CommandSpec = {
   positionals: { min: 0, max: 0 },
   details: [
     'Keeps a long-poll open through an onion path, so a message shows within about one path round trip.',
-    '--json prints one line per message: {"id", "from", "fromName", "text", "sentAt", "receivedAt"}.',
+    '--json prints one line per message: {"id", "from", "fromName", "text", "sentAt", "receivedAt", "request"}',
+    '(request: true for a message request from an account that is not a contact; its fromName is null).',
   ],
   async run(ctx) {
     const stop = new AbortController();
@@ -90,11 +102,11 @@ export const watch: CommandSpec = {
       let retryMs = WATCH_RETRY_MS;
       while (!stop.signal.aborted) {
         try {
+          // Rotates the prekeys and republishes the bundle when due, so a watch left running for
+          // weeks stays reachable (cheap when nothing is due: two database reads).
+          await runtime.messenger.prepare();
           const messages = await runtime.messenger.receive({ waitMs: WATCH_POLL_MS, signal: stop.signal });
-          for (const m of messages) {
-            if (ctx.global.json) printJson(ctx.io, incomingJson(m));
-            else printIncoming(ctx, m);
-          }
+          for (const m of messages) printIncoming(ctx, m);
           retryMs = WATCH_RETRY_MS;
         } catch (err) {
           if (stop.signal.aborted) break;
