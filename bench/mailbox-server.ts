@@ -14,9 +14,10 @@ export const ECHO_PROTOCOL = '/samizdat/bench/echo/1.0.0';
 const n = Number(process.argv[2] ?? '1');
 const k = Number(process.argv[3] ?? '1');
 const crypto = createNodeCryptoProvider();
-// Rate limits are lifted: the bench measures capacity, not the per-client policy.
+// Rate limits and deposit proofs are lifted: the bench measures capacity, not the per-client or
+// per-mailbox policy.
 const unlimited = { ratePerSecond: 1e9, burst: 1e9 };
-const cluster = await startCluster(crypto, n, { swarmSize: k, limits: { clientRate: unlimited, nodeRate: unlimited } });
+const cluster = await startCluster(crypto, n, { swarmSize: k, limits: { clientRate: unlimited, nodeRate: unlimited, depositPowBits: 0 } });
 const node0 = cluster.node(0);
 await node0.host.transport.handle(ECHO_PROTOCOL, (stream) => serveSession(stream, (body) => Promise.resolve(body)));
 process.stdout.write(`${JSON.stringify({ targets: cluster.nodes.map((node) => node?.target) })}\n`);

@@ -59,7 +59,13 @@ export type ErrorCode =
   /** A message names one of our prekeys that we do not hold (never had, rotated out, or a used one-time key). */
   | 'UNKNOWN_PREKEY'
   /** A ratchet message would skip more message keys than MAX_SKIP allows; it is refused and the session state is unchanged. */
-  | 'TOO_MANY_SKIPPED';
+  | 'TOO_MANY_SKIPPED'
+  /** An inbox deposit lacks an acceptable deposit proof; detail.difficulty is the proof-of-work difficulty asked for. */
+  | 'PROOF_REQUIRED'
+  /** The recipient does not accept this kind of request (for example deposits from strangers). */
+  | 'REFUSED'
+  /** A safety code or contact URI the user compared does not match the keys held for that contact. */
+  | 'VERIFICATION_FAILED';
 
 export interface SamizdatErrorOptions {
   /** The underlying error, kept for diagnostics (never shown to a user as a stack trace). */

@@ -1,18 +1,18 @@
 /**
  * What the messaging commands share: the profile (account keys and encrypted database), a libp2p
  * host that listens nowhere, the verified consensus (fetched at start, refreshed on WRONG_SWARM),
- * the onion mailbox client with the profile's pinned guards, and the messenger on top.
+ * the onion mailbox client with the profile's pinned guards, and the messenger on top. The
+ * network part (openClientNetwork) is also what `samizdat ui` gives the web server.
  */
 import { existsSync } from 'node:fs';
+import { connectClientNetwork, type ClientNetwork } from '../client/client-network.ts';
 import { createMessenger, type Messenger } from '../client/messenger.ts';
-import { createOnionMailboxClient } from '../client/onion-mailbox-client.ts';
 import { openAccountProfile, type ProfileDb } from '../client/profile-db.ts';
-import { createSwarmMailbox } from '../client/swarm-mailbox.ts';
-import { fetchConsensus, fetchNewerConsensus, readNetworkFile, type Consensus } from '../directory/index.ts';
+import { readNetworkFile, type NetworkConfig } from '../directory/index.ts';
 import { isSamizdatError } from '../errors.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
 import { createHost } from '../node/host.ts';
-import type { CommandContext } from './io.ts';
+import type { CliIo, CommandContext } from './io.ts';
 import { networkFileOf } from './network-option.ts';
 import { readPassphrase } from './passphrase.ts';
 
@@ -21,6 +21,39 @@ export interface ClientRuntime {
   readonly db: ProfileDb;
   readonly messenger: Messenger;
   close(): Promise<void>;
+}
+
+/**
+ * Connects to the network of `network` for the profile in `profileDir` (its pinned guards): a
+ * libp2p host that listens nowhere, the verified consensus, the onion mailbox client and the
+ * swarm mailbox (src/client/client-network.ts). `follow` keeps the consensus fresh for a
+ * long-running client (the web UI). close() also stops the host.
+ */
+export async function openClientNetwork(
+  io: Pick<CliIo, 'crypto' | 'now'>,
+  network: NetworkConfig,
+  profileDir: string,
+  options: { readonly follow?: boolean } = {},
+): Promise<ClientNetwork> {
+  const { crypto, now } = io;
+  const host = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
+  await host.start();
+  try {
+    const connected = await connectClientNetwork({ transport: host.transport, crypto, now, network, guardDir: profileDir, follow: options.follow === true });
+    return {
+      ...connected,
+      async close() {
+        try {
+          await connected.close();
+        } finally {
+          await host.stop();
+        }
+      },
+    };
+  } catch (err) {
+    await host.stop();
+    throw err;
+  }
 }
 
 /** Opens the profile, then the network (in that order, so a wrong passphrase fails before any dial). */
@@ -33,37 +66,16 @@ export async function openClientRuntime(ctx: CommandContext): Promise<ClientRunt
     for (const fn of closers.reverse()) await fn();
   };
   try {
-    const host = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
-    await host.start();
-    closers.push(() => host.stop());
-    let consensus: Consensus = await fetchConsensus({ transport: host.transport, crypto, network, now });
-    const mailbox = await createOnionMailboxClient({
-      transport: host.transport,
-      crypto,
-      now,
-      consensus: () => consensus,
-      allowSameSubnet: network.allowSameSubnet,
-      guardDir: ctx.global.profile,
-    });
-    closers.push(() => mailbox.close());
-    const swarm = createSwarmMailbox({
-      mailbox,
-      crypto,
-      consensus: () => consensus,
-      refresh: async () => {
-        const newer = await fetchNewerConsensus({ transport: host.transport, crypto, network, now, newerThanMs: consensus.validAfterMs });
-        if (newer !== undefined) consensus = newer;
-        return newer;
-      },
-    });
+    const connected = await openClientNetwork(ctx.io, network, ctx.global.profile);
+    closers.push(() => connected.close());
     const messenger = createMessenger({
       crypto,
       now,
       db,
       keys,
-      swarm,
-      mailbox,
-      prekeyRotationMs: network.prekeyRotationMs,
+      swarm: connected.swarm,
+      mailbox: connected.mailbox,
+      prekeyRotationMs: connected.prekeyRotationMs,
       onUndecryptable: (code, from) =>
         ctx.io.stderr(
           from === undefined

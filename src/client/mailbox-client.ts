@@ -8,7 +8,8 @@
  * detail.swarm = [{ peerId, addresses }] taken from the descriptors the node returned (each checked
  * against its own signature; the caller should still prefer the swarm it computes from its
  * verified consensus), PATH_FAILED when the node (or an onion hop, detail.hop) cannot be reached
- * or does not answer in time.
+ * or does not answer in time, PROOF_REQUIRED with detail.difficulty (the proof-of-work bits the node
+ * asks for, at most MAX_DEPOSIT_POW_BITS) when an inbox deposit lacks an acceptable proof.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { CryptoProvider, PrivateKey } from '../crypto/index.ts';
@@ -21,19 +22,22 @@ import {
   storeRequestDigest,
 } from '../identity/request-auth.ts';
 import { OWNER_ITEM_SIGNATURE_BYTES, openOwnerItem, signOwnerItem } from '../identity/owner-item.ts';
+import { MAX_DEPOSIT_POW_BITS } from '../identity/deposit-proof.ts';
+import type { DepositProofInput } from '../identity/deposit-proof.ts';
 import type { OwnerAuthMethod } from '../identity/request-auth.ts';
 import { MAX_MESSAGE_BODY_BYTES, RpcSession, decodeMessage, encodeMessage, errorFromReply } from '../wire/index.ts';
 import type { PeerTarget, RpcTransport } from '../wire/index.ts';
 import { SignedNodeDescriptorSchema } from '../wire/gen/samizdat/v1/directory_pb.ts';
 import {
   DeleteRequestSchema,
+  DepositProofSchema,
   MailboxRequestSchema,
   MailboxResponseSchema,
   OwnerAuthSchema,
   RetrieveRequestSchema,
   StoreRequestSchema,
 } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
-import type { MailboxRequest, MailboxResponse, OwnerAuth, WrongSwarm } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+import type { DepositProof, MailboxRequest, MailboxResponse, OwnerAuth, WrongSwarm } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
 
 export const MAILBOX_PROTOCOL = '/samizdat/mailbox/1.0.0';
 
@@ -83,6 +87,11 @@ export interface StoreOptions {
   readonly ttlMs: number;
   /** The account's identity key; required for bundle and config. */
   readonly identityKey?: PrivateKey;
+  /**
+   * For inbox deposits: proof of work (solveDepositPow) or a contact signature (signDeposit), see
+   * src/identity/deposit-proof.ts. Without one a node that requires proofs answers PROOF_REQUIRED.
+   */
+  readonly proof?: DepositProofInput;
 }
 
 export interface StoreResult {
@@ -140,6 +149,29 @@ function checkNamespace(namespace: unknown): asserts namespace is MailboxNamespa
 
 function checkAccount(account: unknown): asserts account is Uint8Array {
   if (!(account instanceof Uint8Array) || account.length !== 32) throw new SamizdatError('INVALID_ARGUMENT', 'account must be 32 bytes');
+}
+
+/** The wire form of a deposit proof given by the caller. */
+function depositProof(proof: DepositProofInput): DepositProof {
+  if ('powNonce' in proof && proof.powNonce instanceof Uint8Array) {
+    return create(DepositProofSchema, { proof: { case: 'powNonce', value: proof.powNonce } });
+  }
+  if ('contactSignature' in proof && proof.contactSignature instanceof Uint8Array) {
+    return create(DepositProofSchema, { proof: { case: 'contactSignature', value: proof.contactSignature } });
+  }
+  throw new SamizdatError('INVALID_ARGUMENT', 'proof must be { powNonce } or { contactSignature } with a Uint8Array');
+}
+
+/** PROOF_REQUIRED carrying the difficulty the node asks for; MALFORMED for an absurd one. */
+function proofRequiredError(powBits: number): SamizdatError {
+  if (powBits > MAX_DEPOSIT_POW_BITS) {
+    return new SamizdatError('MALFORMED', `the node asks for ${powBits} bits of proof of work, above the limit of ${MAX_DEPOSIT_POW_BITS}`, {
+      detail: { remote: true, limit: MAX_DEPOSIT_POW_BITS },
+    });
+  }
+  return new SamizdatError('PROOF_REQUIRED', `the node asks for a deposit proof (${powBits} bits of proof of work or a contact signature)`, {
+    detail: { remote: true, difficulty: powBits },
+  });
 }
 
 /** WRONG_SWARM carrying the members whose descriptors verify. */
@@ -218,6 +250,7 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
     }
     if (response.response.case === 'error') throw errorFromReply(response.response.value);
     if (response.response.case === 'wrongSwarm') throw wrongSwarmError(crypto, now(), response.response.value);
+    if (response.response.case === 'proofRequired') throw proofRequiredError(response.response.value.powBits);
     return response;
   };
 
@@ -240,6 +273,8 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
       const ttlMs = BigInt(o.ttlMs);
       let ownerAuth: OwnerAuth | undefined;
       let body = o.body;
+      if (o.proof !== undefined && o.namespace !== 'inbox') throw new SamizdatError('INVALID_ARGUMENT', 'a deposit proof is only for inbox deposits');
+      const proof = o.proof === undefined ? undefined : depositProof(o.proof);
       if (o.namespace !== 'inbox') {
         if (o.identityKey === undefined) throw new SamizdatError('INVALID_ARGUMENT', `storing to ${o.namespace} needs the account's identity key`);
         // Owner items carry the owner's signature, so every swarm member can check them (owner-item.ts).
@@ -247,7 +282,14 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
         if (body.length > MAX_MESSAGE_BODY_BYTES) throw new SamizdatError('TOO_LARGE', `an owner item may hold at most ${MAX_MESSAGE_BODY_BYTES - OWNER_ITEM_SIGNATURE_BYTES} bytes`);
         ownerAuth = auth('store', o.namespace, o.account, storeRequestDigest(crypto, body, ttlMs), o.identityKey);
       }
-      const value = create(StoreRequestSchema, { account: o.account, namespace: o.namespace, body, ttlMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
+      const value = create(StoreRequestSchema, {
+        account: o.account,
+        namespace: o.namespace,
+        body,
+        ttlMs,
+        ...(ownerAuth === undefined ? {} : { auth: ownerAuth }),
+        ...(proof === undefined ? {} : { proof }),
+      });
       const response = await call(target, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS, false);
       if (response.response.case !== 'store') throw unexpected();
       const r = response.response.value;

@@ -26,7 +26,7 @@ function person(net: MemoryNetwork, now: () => number = Date.now): Person {
   const db = openProfileDb({ path: ':memory:', crypto, now, account: keys });
   const { swarm, mailbox } = net.view();
   const undecryptable: [string, string | undefined][] = [];
-  const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, onUndecryptable: (code, from) => undecryptable.push([code, from]) });
+  const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, onUndecryptable: (code, from) => undecryptable.push([code, from]) });
   return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger, undecryptable };
 }
 
@@ -47,7 +47,7 @@ describe('messenger over an in-memory network', () => {
     const got = await bob.messenger.receive();
     assert.equal(got.length, 1);
     const first = got[0]!;
-    assert.deepEqual({ ...first, receivedAt: 0, fromName: first.fromName?.startsWith('request-') }, { id: sent.id, from: alice.accountId, fromName: true, text: 'hello bob', sentAt: first.sentAt, receivedAt: 0, sessionReset: false, request: true, kind: 'text' });
+    assert.deepEqual({ ...first, receivedAt: 0, fromName: first.fromName?.startsWith('request-') }, { id: sent.id, from: alice.accountId, fromName: true, text: 'hello bob', sentAt: first.sentAt, receivedAt: 0, sessionReset: false, request: true, kind: 'text', identityChanged: false });
     assert.deepEqual(await bob.messenger.receive(), [], 'read envelopes are deleted from the swarm');
     await bob.messenger.send(alice.accountId, 'hi alice');
     const reply = await alice.messenger.receive();
@@ -191,9 +191,11 @@ describe('messenger over an in-memory network', () => {
     const told = await alice.messenger.receive();
     assert.deepEqual(told.map((m) => [m.kind, m.request]), [['accepted', true]]);
     await alice.messenger.send(bob.accountId, 'thanks');
+    assert.equal(net.proofs.at(-1), 'contact', 'once accepted, Alice signs her deposits with the key Bob sent');
+    assert.equal(net.proofs[0], 'pow', 'a stranger pays with proof of work');
     assert.deepEqual((await bob.messenger.receive()).map((m) => [m.fromName, m.text, m.request]), [['alice', 'thanks', false]]);
     // Block Mallory: later messages are dropped unread and deleted from the swarm.
-    block(bob.db, mallory.accountId);
+    block(crypto, bob.db, mallory.accountId);
     await mallory.messenger.send(bob.accountId, 'buy now!!');
     assert.deepEqual(await bob.messenger.receive(), []);
     assert.deepEqual(net.bodies('inbox').length, 0, 'deleted from the swarm');
@@ -224,5 +226,29 @@ describe('messenger over an in-memory network', () => {
     await bob.messenger.receive();
     await bob.messenger.send(stranger.accountId, 'ok, hi');
     assert.equal(bob.db.contacts.get(stranger.accountId)?.state, 'accepted');
+  });
+
+  it("a verified contact whose identity keys changed: sending is held and incoming messages are flagged", async () => {
+    const net = createMemoryNetwork(crypto);
+    const alice = person(net);
+    const bob = person(net);
+    await alice.messenger.prepare();
+    await bob.messenger.prepare();
+    alice.db.contacts.add(bob.accountId, 'bob');
+    bob.db.contacts.add(alice.accountId, 'alice');
+    await alice.messenger.send('bob', 'hi');
+    assert.deepEqual((await bob.messenger.receive()).map((m) => m.identityChanged), [false]);
+    assert.ok(alice.db.contacts.get('bob')?.identityX25519 !== undefined, 'the key is remembered from the bundle');
+    // Pretend both verified other keys than the ones the accounts now use.
+    const other = crypto.generateKey('x25519').publicKey;
+    alice.db.contacts.update('bob', { verified: true, identityX25519: other });
+    bob.db.contacts.update('alice', { verified: true, identityX25519: other });
+    await assert.rejects(alice.messenger.send('bob', 'held?'), (e) => isSamizdatError(e, 'VERIFICATION_FAILED'));
+    assert.equal(alice.db.messages.list(bob.identity).filter((m) => m.text === 'held?').length, 0);
+    await bob.messenger.send('alice', 'from bob').catch(() => undefined);
+    bob.db.contacts.update('alice', { verified: false });
+    await bob.messenger.send('alice', 'from bob');
+    alice.db.contacts.update('bob', { verified: true });
+    assert.deepEqual((await alice.messenger.receive()).map((m) => [m.text, m.identityChanged]), [['from bob', true]]);
   });
 });

@@ -25,6 +25,8 @@ import { verifyPrekeyBundle, type PrekeyBundle } from '../identity/prekey-bundle
 import type { PeerTarget } from '../wire/index.ts';
 import type { Contact } from './contacts.ts';
 import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
+import { DEFAULT_DEPOSIT_POW_BITS, signDeposit, solveDepositPow, type DepositProofInput } from '../identity/deposit-proof.ts';
+import { depositSigningKey, ownDepositSeed, policyPublished, policyToPublish } from './deposit-keys.ts';
 import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './prekeys.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
@@ -54,6 +56,11 @@ export interface IncomingMessage {
   readonly request: boolean;
   /** 'text' for a message; 'accepted' when the sender accepted our request (text is empty). */
   readonly kind: 'text' | 'accepted';
+  /**
+   * True when the sender is a verified contact whose identity keys no longer match the ones
+   * verified: someone else may hold their account. Warn; sending to them is held until re-verified.
+   */
+  readonly identityChanged: boolean;
 }
 
 export interface SendResult {
@@ -75,6 +82,8 @@ export interface MessengerOptions {
   readonly mailbox: MailboxClient;
   /** The network's prekeyRotationMs. */
   readonly prekeyRotationMs: number;
+  /** Proof-of-work bits to pay for deposits to strangers before a node asks (default DEFAULT_DEPOSIT_POW_BITS). */
+  readonly depositPowBits?: number;
   /**
    * Told about envelopes that could not be opened: the error code, and the sender's Account ID
    * when the envelope named an authenticated sender whose session has parted from ours.
@@ -158,19 +167,39 @@ export function createMessenger(options: MessengerOptions): Messenger {
     return { ...(await fetchBundle(peer, min)), fetchedAtMs: now() };
   };
 
+  /**
+   * The deposit proof for `envelope`: a signature with the peer's contact deposit key when they
+   * gave us one, else proof of work at `bits` (DEFAULT_DEPOSIT_POW_BITS, or what a node asked).
+   */
+  const proofFor = async (peer: Uint8Array, envelope: Uint8Array, depositKey: Uint8Array | undefined, bits: number): Promise<DepositProofInput> => {
+    if (depositKey !== undefined) return { contactSignature: signDeposit(crypto, depositSigningKey(crypto, depositKey), peer, envelope) };
+    return { powNonce: await solveDepositPow(crypto, peer, envelope, bits) };
+  };
+
   /** Stores `envelope` in `peer`'s inbox on at least MIN_STORED_REPLICAS members. */
-  const deposit = async (peer: Uint8Array, envelope: Uint8Array): Promise<number> => {
-    const request = { account: peer, namespace: 'inbox' as const, body: envelope, ttlMs: MESSAGE_TTL_MS };
-    const first = await swarm.store(request);
+  const deposit = async (peer: Uint8Array, envelope: Uint8Array, depositKey: Uint8Array | undefined): Promise<number> => {
+    let proof = await proofFor(peer, envelope, depositKey, options.depositPowBits ?? DEFAULT_DEPOSIT_POW_BITS);
+    const request = (p: DepositProofInput) => ({ account: peer, namespace: 'inbox' as const, body: envelope, ttlMs: MESSAGE_TTL_MS, proof: p });
+    let first;
+    try {
+      first = await swarm.store(request(proof));
+    } catch (err) {
+      // Our copy of their deposit key is stale (they rotated it), or the node asks more work.
+      if (!isSamizdatError(err, 'PROOF_REQUIRED')) throw err;
+      const bits = typeof err.detail.difficulty === 'number' ? err.detail.difficulty : DEFAULT_DEPOSIT_POW_BITS;
+      proof = await proofFor(peer, envelope, undefined, bits);
+      first = await swarm.store(request(proof));
+    }
     let replicas = first.replicas;
     let lastError: unknown;
     // The first member answered before its copies reached the others: put the same envelope (same
-    // id, so stored once per member) on further members until enough hold it.
+    // id, so stored once per member; the same proof is good on every member) on further members
+    // until enough hold it.
     for (const member of swarm.swarmOf(peer)) {
       if (replicas >= MIN_STORED_REPLICAS) break;
       if (member.peerId === first.target.peerId) continue;
       try {
-        await options.mailbox.store(member, request);
+        await options.mailbox.store(member, request(proof));
         replicas += 1;
       } catch (err) {
         lastError = err;
@@ -195,10 +224,14 @@ export function createMessenger(options: MessengerOptions): Messenger {
         const standing = standingOf(db, opened.sender);
         if (standing === 'contact' || standing === 'request') {
           const content = decodeChatContent(opened.plaintext);
-          savePeerRecord(crypto, db, opened.sender, opened.record);
+          savePeerRecord(crypto, db, opened.sender, content.depositKey === undefined ? opened.record : { ...opened.record, peerDepositKey: content.depositKey });
           if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
           const contact = standing === 'request' ? ensureRequest(db, opened.sender) : db.contacts.get(opened.sender);
-          const base = { id: toHex(content.messageId), from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset, request: standing === 'request' };
+          const known = contact?.identityX25519;
+          const identityChanged = contact?.verified === true && known !== undefined && !crypto.constantTimeEqual(known, opened.senderX25519);
+          if (contact !== undefined && known === undefined) db.contacts.update(contact.identityKey, { identityX25519: opened.senderX25519 });
+          const base = {
+            identityChanged, id: toHex(content.messageId), from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset, request: standing === 'request' };
           if (content.body.kind === 'text') {
             const fresh = db.messages.append(opened.sender, { id: base.id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state: 'received' });
             if (fresh) result = { ...base, text: content.body.text, kind: 'text' };
@@ -228,8 +261,16 @@ export function createMessenger(options: MessengerOptions): Messenger {
   const sendBody = async (peer: Uint8Array, body: ChatBody): Promise<SendResult> => {
     const messageId = newMessageId(crypto);
     const sentAt = now();
-    const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body });
+    // Contacts (and a requester we answer: writing accepts them) get our deposit key; strangers do not.
+    const known = db.contacts.get(peer);
+    const depositKey = known !== undefined && known.state !== 'blocked' ? ownDepositSeed(crypto, db) : undefined;
+    const plaintext = encodeChatContent({ messageId, sentAtMs: sentAt, body, ...(depositKey === undefined ? {} : { depositKey }) });
     const fetched = await bundleFor(peer);
+    const verified = db.contacts.get(peer);
+    if (verified?.verified === true && verified.identityX25519 !== undefined && !crypto.constantTimeEqual(verified.identityX25519, fetched.bundle.identityX25519)) {
+      // Held: the keys changed since the user verified them. Only a new verification releases it.
+      throw new SamizdatError('VERIFICATION_FAILED', `${verified.name}'s safety code has changed since you verified it; check it again with \`samizdat contact verify ${verified.name}\` before writing`);
+    }
     const id = toHex(messageId);
     let reset = false;
     const sealed = db.transaction(() => {
@@ -246,13 +287,14 @@ export function createMessenger(options: MessengerOptions): Messenger {
       savePeerRecord(crypto, db, peer, result.record);
       const contact = db.contacts.get(peer);
       if (contact !== undefined && fetched.bundle.sequence > contact.bundleSequence) db.contacts.update(peer, { bundleSequence: fetched.bundle.sequence });
+      if (contact !== undefined && contact.identityX25519 === undefined) db.contacts.update(peer, { identityX25519: fetched.bundle.identityX25519 });
       // Writing to someone whose request is pending accepts it.
       if (contact?.state === 'request') db.contacts.update(peer, { state: 'accepted' });
       if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
       return result;
     });
     try {
-      const replicas = await deposit(peer, sealed.envelope);
+      const replicas = await deposit(peer, sealed.envelope, sealed.record.peerDepositKey);
       if (body.kind === 'text') db.messages.updateState(peer, id, 'stored');
       return { id, replicas, sessionReset: reset };
     } catch (err) {
@@ -266,9 +308,15 @@ export function createMessenger(options: MessengerOptions): Messenger {
     async prepare() {
       prekeys.rotateIfDue();
       const toPublish = prekeys.bundleToPublish();
-      if (toPublish === undefined) return;
-      await swarm.store({ account: keys.identityPublicKey, namespace: 'bundle', body: toPublish.body, ttlMs: toPublish.ttlMs, identityKey: keys.identity });
-      prekeys.published(toPublish.sequence);
+      if (toPublish !== undefined) {
+        await swarm.store({ account: keys.identityPublicKey, namespace: 'bundle', body: toPublish.body, ttlMs: toPublish.ttlMs, identityKey: keys.identity });
+        prekeys.published(toPublish.sequence);
+      }
+      const policy = policyToPublish(crypto, db, keys, now());
+      if (policy !== undefined) {
+        await swarm.store({ account: keys.identityPublicKey, namespace: 'config', body: policy.body, ttlMs: policy.ttlMs, identityKey: keys.identity });
+        policyPublished(db, policy.state, now());
+      }
     },
 
     async send(to, text) {

@@ -11,9 +11,11 @@
  *
  * Pure functions over the profile database; the messenger calls them in its transactions.
  */
+import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
 import type { Contact, ContactRef } from './contacts.ts';
+import { rotateDepositKey } from './deposit-keys.ts';
 import type { ProfileDb } from './profile-db.ts';
 
 /** The setting that turns requests off ("off") or on (anything else; on by default). */
@@ -86,11 +88,18 @@ export function declineRequest(db: ProfileDb, ref: ContactRef): Contact {
   });
 }
 
-/** Blocks a contact or any Account ID (a placeholder entry is made for a stranger). */
-export function block(db: ProfileDb, ref: string): Contact {
+/**
+ * Blocks a contact or any Account ID (a placeholder entry is made for a stranger). Blocking an
+ * accepted contact rotates our deposit key, since they hold the old one (the policy with the new
+ * key is published by the next `prepare`).
+ */
+export function block(crypto: CryptoProvider, db: ProfileDb, ref: string): Contact {
   return db.transaction(() => {
     const known = db.contacts.get(ref);
-    if (known !== undefined) return db.contacts.update(known.identityKey, { state: 'blocked' });
+    if (known !== undefined) {
+      if (known.state === 'accepted') rotateDepositKey(crypto, db);
+      return db.contacts.update(known.identityKey, { state: 'blocked' });
+    }
     let key: Uint8Array;
     try {
       key = decodeAccountId(ref);

@@ -48,6 +48,8 @@ export interface PeerRecord {
   readonly peerBundle: Uint8Array | undefined;
   readonly bundleFetchedAtMs: number;
   readonly bundleSequence: bigint;
+  /** The peer's contact deposit key seed, once they sent it (they accepted us). */
+  readonly peerDepositKey?: Uint8Array;
 }
 
 const EMPTY_RECORD: PeerRecord = { current: undefined, archived: [], peerBundle: undefined, bundleFetchedAtMs: 0, bundleSequence: 0n };
@@ -84,6 +86,7 @@ function decodePeerRecord(crypto: CryptoProvider, bytes: Uint8Array): PeerRecord
     peerBundle: wire.peerBundle.length > 0 ? wire.peerBundle.slice() : undefined,
     bundleFetchedAtMs: Number(wire.bundleFetchedAtMs),
     bundleSequence: wire.bundleSequence,
+    ...(wire.peerDepositKey.length === 32 ? { peerDepositKey: wire.peerDepositKey.slice() } : {}),
   };
 }
 
@@ -94,6 +97,7 @@ export function savePeerRecord(crypto: CryptoProvider, db: ProfileDb, peer: Uint
     peerBundle: record.peerBundle ?? new Uint8Array(0),
     bundleFetchedAtMs: BigInt(record.bundleFetchedAtMs),
     bundleSequence: record.bundleSequence,
+    peerDepositKey: record.peerDepositKey ?? new Uint8Array(0),
     ...(record.current === undefined ? {} : { current: encodeSession(crypto, record.current) }),
   });
   db.sessions.put(peer, encodeMessage(PeerSessionRecordSchema, wire, { maxBytes: MAX_RECORD_BYTES }));
@@ -150,6 +154,8 @@ export function sealForPeer(
 
 export interface OpenedFromPeer {
   readonly sender: Uint8Array;
+  /** The sender's X25519 identity key, bound to `sender` by its signature inside the envelope. */
+  readonly senderX25519: Uint8Array;
   readonly plaintext: Uint8Array;
   /** The record to save for `sender` (in the same transaction as the incoming message). */
   readonly record: PeerRecord;
@@ -195,7 +201,7 @@ export function openFromPeer(
     // decrypts becomes current (the one the peer is using).
     const updated: Session = { ratchet: result.state, pendingInit: undefined };
     const others = sessions.filter((_, i) => i !== index);
-    return { sender, plaintext: result.plaintext, record: { ...record, current: updated, archived: others.slice(0, MAX_ARCHIVED_SESSIONS) }, sessionReset: false, handshakeDigest: undefined };
+    return { sender, senderX25519: opened.senderIdentityX25519, plaintext: result.plaintext, record: { ...record, current: updated, archived: others.slice(0, MAX_ARCHIVED_SESSIONS) }, sessionReset: false, handshakeDigest: undefined };
   }
   if (message.kind !== 'prekey') {
     // The sender is authenticated (the envelope's static DH), but our sessions and theirs have
@@ -218,6 +224,7 @@ export function openFromPeer(
   const result = ratchetDecrypt(crypto, ratchet, message.ratchetMessage, nowMs);
   return {
     sender,
+    senderX25519: opened.senderIdentityX25519,
     plaintext: result.plaintext,
     record: { ...record, current: { ratchet: result.state, pendingInit: undefined }, archived: sessions.slice(0, MAX_ARCHIVED_SESSIONS) },
     sessionReset: sessions.length > 0 || record.damaged === true,

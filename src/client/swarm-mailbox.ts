@@ -55,7 +55,7 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
   };
 
   /** Runs `op` against swarm members until one answers, following WRONG_SWARM once per request. */
-  const withSwarm = async <T>(account: Uint8Array, op: (target: PeerTarget) => Promise<T>): Promise<T & { target: PeerTarget }> => {
+  const withSwarm = async <T>(account: Uint8Array, op: (target: PeerTarget) => Promise<T>, signal?: AbortSignal): Promise<T & { target: PeerTarget }> => {
     let consensus = options.consensus();
     let refreshed = false;
     const skipped = new Set<string>();
@@ -66,6 +66,8 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
       try {
         return { ...(await op(target)), target };
       } catch (err) {
+        // The caller gave up (watch stopping, say): not the member's fault, and no other member either.
+        if (signal?.aborted === true) throw err;
         last = err;
         if (isSamizdatError(err, 'WRONG_SWARM')) {
           if (!refreshed) {
@@ -86,7 +88,7 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
   return {
     swarmOf: (account) => swarmIn(options.consensus(), account),
     store: (o) => withSwarm(o.account, (target) => mailbox.store(target, o)),
-    retrieve: (o) => withSwarm(o.account, (target) => mailbox.retrieve(target, o.afterFor === undefined ? o : { ...o, after: o.afterFor(target) })),
+    retrieve: (o) => withSwarm(o.account, (target) => mailbox.retrieve(target, o.afterFor === undefined ? o : { ...o, after: o.afterFor(target) }), o.signal),
     async delete(o) {
       const { deleted } = await withSwarm(o.account, async (target) => ({ deleted: await mailbox.delete(target, o) }));
       return deleted;

@@ -40,6 +40,8 @@ export interface DevnetOptions {
   /** Progress lines for the user ("authority 1 up", ...). */
   readonly progress: (line: string) => void;
   readonly consensusPeriodMs?: number;
+  /** Proof-of-work bits nodes ask of strangers' deposits (default: the nodes' own default; 0 = off). */
+  readonly depositPowBits?: number;
 }
 
 export interface RunningDevnet {
@@ -124,7 +126,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     const nodeMembers = [];
     for (let i = 1; i <= options.nodes; i++) {
       const name = `node-${String(i).padStart(2, '0')}`;
-      argsOf.set(name, ['node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`, '--sync-interval', String(DEVNET_SYNC_INTERVAL_MS)]);
+      argsOf.set(name, ['node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`, '--sync-interval', String(DEVNET_SYNC_INTERVAL_MS), ...(options.depositPowBits === undefined ? [] : ['--deposit-pow-bits', String(options.depositPowBits)])]);
       nodeMembers.push(launch(name));
     }
     const seeds: string[] = [];

@@ -39,7 +39,12 @@ export interface ChatContent {
   /** The sender's clock, milliseconds since the Unix epoch. */
   readonly sentAtMs: number;
   readonly body: ChatBody;
+  /** The sender's contact deposit key (32-byte Ed25519 seed), for accepted contacts only. */
+  readonly depositKey?: Uint8Array;
 }
+
+/** Length of a contact deposit key (an Ed25519 seed). */
+export const DEPOSIT_KEY_LENGTH = 32;
 
 export type SessionMessage =
   | { readonly kind: 'prekey'; readonly handshakeInit: Uint8Array; readonly ratchetMessage: Uint8Array }
@@ -77,9 +82,10 @@ export function encodeChatContent(content: ChatContent): Uint8Array {
   } else {
     throw new SamizdatError('INVALID_ARGUMENT', 'content.body must be a text or request-accepted body');
   }
+  if (content.depositKey !== undefined) assertBytes('content.depositKey', content.depositKey, DEPOSIT_KEY_LENGTH);
   return encodeMessage(
     ChatContentSchema,
-    create(ChatContentSchema, { messageId: content.messageId, sentAtMs: BigInt(content.sentAtMs), body: wireBody }),
+    create(ChatContentSchema, { messageId: content.messageId, sentAtMs: BigInt(content.sentAtMs), body: wireBody, depositKey: content.depositKey ?? new Uint8Array(0) }),
     { maxBytes: MAX_CHAT_CONTENT_BYTES },
   );
 }
@@ -114,7 +120,11 @@ export function decodeChatContent(bytes: Uint8Array): ChatContent {
       // No body at all is as useless as an unknown one; both come from a newer or broken client.
       body = { kind: 'unknown' };
   }
-  return { messageId: msg.messageId.slice(), sentAtMs: Number(msg.sentAtMs), body };
+  if (msg.depositKey.length !== 0 && msg.depositKey.length !== DEPOSIT_KEY_LENGTH) {
+    throw new SamizdatError('MALFORMED', `deposit key must be ${DEPOSIT_KEY_LENGTH} bytes`);
+  }
+  const base = { messageId: msg.messageId.slice(), sentAtMs: Number(msg.sentAtMs), body };
+  return msg.depositKey.length === 0 ? base : { ...base, depositKey: msg.depositKey.slice() };
 }
 
 function assertPart(name: string, value: unknown, max: number, allowEmpty: boolean): asserts value is Uint8Array {

@@ -3,7 +3,10 @@
  * the limits behind them (DESIGN.md §4 "Mailboxes", §8). Errors are typed: MALFORMED for a value
  * that cannot be right, TOO_LARGE for one over a limit.
  */
+import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
+import { decodeMailboxPolicy, isMailboxPolicyPayload } from '../identity/mailbox-policy.ts';
+import { openOwnerItem } from '../identity/owner-item.ts';
 import { MAX_MESSAGE_BODY_BYTES } from '../wire/index.ts';
 import type { Namespace } from './mailbox-store.ts';
 
@@ -69,6 +72,18 @@ export function parseTtl(ttlMs: bigint): number {
     });
   }
   return Number(ttlMs);
+}
+
+/**
+ * An item for an owner-only namespace (bundle, config), from the owner or from a swarm peer: it
+ * must carry the owner's signature (BAD_SIGNATURE), and a mailbox policy in config must parse
+ * (MALFORMED), so a peer can neither forge nor break the policy that gates deposits. Returns the
+ * payload.
+ */
+export function checkOwnerItem(crypto: CryptoProvider, account: Uint8Array, namespace: Namespace, body: Uint8Array): Uint8Array {
+  const payload = openOwnerItem(crypto, account, namespace, body);
+  if (namespace === 'config' && isMailboxPolicyPayload(payload)) decodeMailboxPolicy(payload);
+  return payload;
 }
 
 /** A message ID from the network, or MALFORMED. */

@@ -12,7 +12,11 @@
  *   - owner proof (src/identity/request-auth.ts) on every store to bundle or config, every retrieve
  *     of inbox or config, every delete: BAD_SIGNATURE, CLOCK_SKEW (±60 s), and a nonce seen before
  *     is BAD_SIGNATURE with detail.reason "replay". Reading `bundle` is open to anyone (senders
- *     fetch the recipient's prekey bundle from it; DESIGN.md §4);
+ *     fetch the recipient's prekey bundle from it; DESIGN.md §4). Owner items must carry the
+ *     owner's signature, a mailbox policy in config must parse and not roll back (ROLLBACK);
+ *   - inbox deposits pass the deposit gate (deposit-gate.ts): a proof of work or a contact
+ *     signature, the recipient's policy and the per-mailbox buckets. PROOF_REQUIRED travels as
+ *     the `proof_required` answer carrying the difficulty; REFUSED and RATE_LIMITED as errors;
  *   - storage errors come back typed (TOO_LARGE reason inbox-full, STORAGE_FAILED).
  * Request errors travel in-band (MailboxResponse.error); a rate limit or an unreadable frame is an
  * error of the session (SessionFrame.error; for garbage that is not a frame at all, one error frame
@@ -21,7 +25,6 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { openOwnerItem } from '../identity/owner-item.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   OWNER_AUTH_MAX_SKEW_MS,
@@ -40,6 +43,7 @@ import {
   DeleteResponseSchema,
   MailboxRequestSchema,
   MailboxResponseSchema,
+  ProofRequiredSchema,
   RetrieveResponseSchema,
   StoreResponseSchema,
   StoredMessageSchema,
@@ -55,10 +59,12 @@ import type {
 } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
 import { MAX_LIST_LIMIT } from './mailbox-store.ts';
 import type { MailboxStore, Namespace } from './mailbox-store.ts';
+import { CONTACT_DEPOSIT_RATE, DEFAULT_DEPOSIT_POW_BITS, STRANGER_DEPOSIT_RATE, createDepositGate } from './deposit-gate.ts';
 import {
   MAX_DELETE_IDS,
   MAX_RETRIEVE_WAIT_MS,
   checkBody,
+  checkOwnerItem,
   parseAccount,
   parseMessageId,
   parseNamespace,
@@ -99,6 +105,16 @@ export interface MailboxServiceLimits {
   readonly sweepIntervalMs: number;
   /** Owner proof clock tolerance (default OWNER_AUTH_MAX_SKEW_MS). */
   readonly maxSkewMs: number;
+  /**
+   * Proof-of-work difficulty of inbox deposits (default DEFAULT_DEPOSIT_POW_BITS). 0 switches
+   * deposit proofs off: inbox deposits need no proof and meet no per-mailbox bucket (the
+   * behaviour before issue 6; for benchmarks and tests of other features, never a real network).
+   */
+  readonly depositPowBits: number;
+  /** Per-mailbox bucket of proof-of-work deposits (default STRANGER_DEPOSIT_RATE). */
+  readonly strangerDepositRate: RateLimit;
+  /** Per-mailbox bucket of contact-signed deposits (default CONTACT_DEPOSIT_RATE). */
+  readonly contactDepositRate: RateLimit;
 }
 
 export interface MailboxServiceOptions {
@@ -137,6 +153,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function errorResponse(err: unknown): Uint8Array {
+  const difficulty = isSamizdatError(err, 'PROOF_REQUIRED') ? err.detail['difficulty'] : undefined;
+  if (typeof difficulty === 'number') {
+    const value = create(ProofRequiredSchema, { powBits: difficulty });
+    return encodeMessage(MailboxResponseSchema, create(MailboxResponseSchema, { response: { case: 'proofRequired', value } }));
+  }
   return encodeMessage(MailboxResponseSchema, create(MailboxResponseSchema, { response: { case: 'error', value: errorReplyFromError(err) } }));
 }
 
@@ -177,7 +198,12 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     nodeRate: options.limits?.nodeRate ?? NODE_RATE_LIMIT,
     sweepIntervalMs: options.limits?.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
     maxSkewMs: options.limits?.maxSkewMs ?? OWNER_AUTH_MAX_SKEW_MS,
+    depositPowBits: options.limits?.depositPowBits ?? DEFAULT_DEPOSIT_POW_BITS,
+    strangerDepositRate: options.limits?.strangerDepositRate ?? STRANGER_DEPOSIT_RATE,
+    contactDepositRate: options.limits?.contactDepositRate ?? CONTACT_DEPOSIT_RATE,
   };
+  const depositLimits = { powBits: limits.depositPowBits, strangerRate: limits.strangerDepositRate, contactRate: limits.contactDepositRate };
+  const deposits = createDepositGate({ store, crypto, now, limits: depositLimits });
   const waiters = createMailboxWaiters();
   const peers = new Map<string, PeerState>();
   const streams = new Set<RpcStream>();
@@ -226,9 +252,12 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (elsewhere !== undefined) return elsewhere;
     checkBody(req.body);
     const ttlMs = parseTtl(req.ttlMs);
-    if (namespace !== 'inbox') {
+    if (namespace === 'inbox') {
+      guard(() => deposits.admit(account, req.body, req.proof));
+    } else {
       verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
-      openOwnerItem(crypto, account, namespace, req.body);
+      const payload = checkOwnerItem(crypto, account, namespace, req.body);
+      if (namespace === 'config') guard(() => deposits.checkOwnerPolicy(account, payload));
     }
     const stored = guard(() => store.put(account, namespace, req.body, ttlMs));
     if (stored.inserted) waiters.notify(account, namespace);
@@ -377,6 +406,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       streams.clear();
       peers.clear();
       delivered.clear();
+      deposits.clear();
     },
   };
 }

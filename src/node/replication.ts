@@ -10,7 +10,6 @@
  * client's store (sizes, namespace, expiry) before it reaches storage.
  */
 import { create } from '@bufbuild/protobuf';
-import { openOwnerItem } from '../identity/owner-item.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { MAX_FRAME_BYTES, decodeMessage, encodeMessage, serveSession } from '../wire/index.ts';
 import type { PeerTarget, RpcStream, RpcTransport } from '../wire/index.ts';
@@ -28,6 +27,7 @@ import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import {
   MAX_MAILBOX_TTL_MS,
   checkBody,
+  checkOwnerItem,
   parseAccount,
   parseMessageId,
   parseNamespace,
@@ -167,7 +167,7 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
       parseMessageId(item.id);
       checkBody(item.body);
       // Owner-only items must carry the owner's signature: a peer cannot forge or replace them.
-      if (namespace !== 'inbox') openOwnerItem(crypto, item.account, namespace, item.body);
+      if (namespace !== 'inbox') checkOwnerItem(crypto, item.account, namespace, item.body);
     } catch {
       return false;
     }

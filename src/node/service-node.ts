@@ -15,6 +15,7 @@ import { createAntiEntropy, type AntiEntropy } from './anti-entropy.ts';
 import { createHost, type Host } from './host.ts';
 import { loadOrCreateIdentityKey } from './key-files.ts';
 import type { Logger } from './logger.ts';
+import { DEFAULT_DEPOSIT_POW_BITS } from '../identity/deposit-proof.ts';
 import { createMailboxService, type MailboxService } from './mailbox-service.ts';
 import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
@@ -39,6 +40,12 @@ export interface ServiceNodeOptions {
   readonly antiEntropyIntervalMs?: number;
   /** Serve Prometheus metrics on this IP:PORT (off when absent). */
   readonly metrics?: string;
+  /**
+   * Proof-of-work difficulty of inbox deposits from strangers (MailboxServiceLimits.depositPowBits;
+   * default DEFAULT_DEPOSIT_POW_BITS; 0 = deposit proofs and per-mailbox deposit buckets off, for
+   * tests that store raw inbox messages).
+   */
+  readonly depositPowBits?: number;
 }
 
 export interface RunningServiceNode {
@@ -150,7 +157,8 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
       logger.info('consensus', { validAfter: consensus.validAfterMs, nodes: consensus.nodes.length });
     });
     const replication: ReplicationService = createReplicationService({ transport: host.transport, store, swarm, crypto, now, logger });
-    const mailbox: MailboxService = createMailboxService({ transport: host.transport, store, swarm, crypto, now, replication, logger });
+    const limits = { depositPowBits: options.depositPowBits ?? DEFAULT_DEPOSIT_POW_BITS };
+    const mailbox: MailboxService = createMailboxService({ transport: host.transport, store, swarm, crypto, now, replication, logger, limits });
     const antiEntropy = createAntiEntropy({
       replication,
       store,

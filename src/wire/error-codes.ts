@@ -38,6 +38,9 @@ const ACCEPTED_FROM_PEER: Readonly<Record<ErrorCode, boolean>> = {
   ALREADY_EXISTS: false,
   UNKNOWN_PREKEY: false,
   TOO_MANY_SKIPPED: false,
+  PROOF_REQUIRED: true,
+  REFUSED: true,
+  VERIFICATION_FAILED: false,
 };
 
 function keysOf<K extends string>(record: Readonly<Record<K, unknown>>): readonly K[] {

@@ -121,6 +121,7 @@ export class RpcSession {
   /** Sends one request and waits for its response (or a typed error, or the deadline). */
   request(body: Uint8Array, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Uint8Array> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (options.signal?.aborted === true) return Promise.reject(new SamizdatError('PATH_FAILED', 'the request was cancelled', { cause: options.signal.reason }));
     if (this.pending.size >= MAX_PENDING_REQUESTS_PER_SESSION) {
       return Promise.reject(new SamizdatError('RATE_LIMITED', 'too many requests outstanding on one session', { retryAfterMs: 50 }));
     }

@@ -23,10 +23,14 @@ export interface TestNet {
   close(): Promise<void>;
 }
 
-export async function startTestNet(nodes: number, consensusPeriodMs = 2_000): Promise<TestNet> {
+/**
+ * Starts a devnet of real processes for a test. Deposit proofs are off unless `depositPowBits` is
+ * given: most tests store raw inbox messages without proofs; the messaging tests turn them on.
+ */
+export async function startTestNet(nodes: number, consensusPeriodMs = 2_000, options: { depositPowBits?: number } = {}): Promise<TestNet> {
   const crypto = createNodeCryptoProvider();
   const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-net-'));
-  const devnet = await startDevnet({ dir, nodes, crypto, now: Date.now, progress: () => undefined, consensusPeriodMs });
+  const devnet = await startDevnet({ dir, nodes, crypto, now: Date.now, progress: () => undefined, consensusPeriodMs, depositPowBits: options.depositPowBits ?? 0 });
   const client = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
   await client.start();
   const mailbox = createMailboxClient({ transport: client.transport, crypto, now: Date.now });

@@ -71,8 +71,9 @@ describe('mailbox RPC error handling on a real node', () => {
 
   before(async () => {
     // One node with a swarm of two nodes (k = 5 caps at n); a low client rate for the rate-limit test
-    // is set on a second node below, so these tests never hit it.
-    cluster = await startCluster(crypto, 2, { limits: { clientRate: { ratePerSecond: 1_000, burst: 1_000 } } });
+    // is set on a second node below, so these tests never hit it. Deposit proofs are off here
+    // (deposit-proofs.test.ts covers them).
+    cluster = await startCluster(crypto, 2, { limits: { clientRate: { ratePerSecond: 1_000, burst: 1_000 }, depositPowBits: 0 } });
     node = cluster.node(0);
     clientHost = await startClientHost(crypto);
     session = await rawSession(clientHost, node.target);

@@ -29,6 +29,8 @@ import {
 
 const crypto = createNodeCryptoProvider();
 const TTL = 3_600_000;
+/** These tests are about replication: inbox deposits need no proof here (deposit-proofs.test.ts covers them). */
+const NO_DEPOSIT_PROOFS = { depositPowBits: 0 };
 
 function text(body: Uint8Array): string {
   return new TextDecoder().decode(body);
@@ -42,7 +44,7 @@ describe('mailbox replication across five nodes', () => {
   let account: Uint8Array;
 
   before(async () => {
-    cluster = await startCluster(crypto, 5, { antiEntropyIntervalMs: 200 });
+    cluster = await startCluster(crypto, 5, { antiEntropyIntervalMs: 200, limits: NO_DEPOSIT_PROOFS });
     clientHost = await startClientHost(crypto);
     client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
     owner = crypto.generateKey('ed25519');
@@ -142,7 +144,7 @@ describe('anti-entropy with inboxes larger than one answer', () => {
   let cluster: Cluster;
 
   before(async () => {
-    cluster = await startCluster(crypto, 2);
+    cluster = await startCluster(crypto, 2, { limits: NO_DEPOSIT_PROOFS });
   });
 
   after(async () => {
@@ -176,7 +178,7 @@ describe('deletes with a member down (tombstones)', () => {
 
   before(async () => {
     // Rounds are run by hand (the helper's timer interval is a minute).
-    cluster = await startCluster(crypto, 5);
+    cluster = await startCluster(crypto, 5, { limits: NO_DEPOSIT_PROOFS });
     clientHost = await startClientHost(crypto);
     client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
   });

@@ -24,6 +24,8 @@ export interface MemoryNetwork {
   view(): { swarm: SwarmMailbox; mailbox: MailboxClient };
   /** Stores made (including second copies). */
   readonly stores: number;
+  /** The kind of proof each inbox store carried, in order ('pow', 'contact' or 'none'). */
+  readonly proofs: string[];
 }
 
 const MEMBERS: PeerTarget[] = [1, 2, 3, 4, 5].map((i) => ({ peerId: `member-${i}`, addresses: [] }));
@@ -32,6 +34,10 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
   const boxes = new Map<string, Item[]>();
   let nextCursor = 1n;
   let stores = 0;
+  const proofs: string[] = [];
+  const noteProof = (namespace: string, proof: object | undefined): void => {
+    if (namespace === 'inbox') proofs.push(proof === undefined ? 'none' : 'powNonce' in proof ? 'pow' : 'contact');
+  };
   const key = (account: Uint8Array, namespace: string): string => `${toHex(account)}/${namespace}`;
 
   const store = (account: Uint8Array, namespace: string, body: Uint8Array, ttlMs: number): StoreResult => {
@@ -61,16 +67,23 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
     get stores() {
       return stores;
     },
+    proofs,
     view() {
       const mailbox: MailboxClient = {
-        store: (_target, o) => Promise.resolve(store(o.account, o.namespace, o.body, o.ttlMs)),
+        store: (_target, o) => {
+          noteProof(o.namespace, o.proof);
+          return Promise.resolve(store(o.account, o.namespace, o.body, o.ttlMs));
+        },
         retrieve: (_target, o) => Promise.resolve(retrieve(o.account, o.namespace, o.after ?? 0n, o.limit ?? 100)),
         delete: (_target, o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
         close: () => undefined,
       };
       const swarm: SwarmMailbox = {
         swarmOf: () => [...MEMBERS],
-        store: (o) => Promise.resolve({ ...store(o.account, o.namespace, o.body, o.ttlMs), target: MEMBERS[0]! }),
+        store: (o) => {
+          noteProof(o.namespace, o.proof);
+          return Promise.resolve({ ...store(o.account, o.namespace, o.body, o.ttlMs), target: MEMBERS[0]! });
+        },
         retrieve: (o) => Promise.resolve({ ...retrieve(o.account, o.namespace, o.afterFor?.(MEMBERS[0]!) ?? o.after ?? 0n, o.limit ?? 100), target: MEMBERS[0]! }),
         delete: (o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
       };

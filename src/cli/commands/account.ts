@@ -1,11 +1,14 @@
-/** `samizdat account create | restore | show`. */
+/** `samizdat account create | restore | show | uri`. */
 import { createAccount, openAccount, restoreAccount } from '../../client/account.ts';
 import { createProfileStore } from '../../client/profile-store.ts';
 import { publishBundleIfOnline } from '../client-runtime.ts';
 import { SamizdatError } from '../../errors.ts';
+import type { AccountKeys } from '../../identity/account-keys.ts';
+import { encodeSamizdatUri } from '../../identity/samizdat-uri.ts';
 import type { CommandSpec } from '../command.ts';
 import { printJson, type CommandContext } from '../io.ts';
 import { readPassphrase } from '../passphrase.ts';
+import { renderQrTerminal } from '../qr-terminal.ts';
 
 function deps(ctx: CommandContext) {
   return {
@@ -86,16 +89,66 @@ export const accountRestore: CommandSpec = {
   },
 };
 
+/** The options that draw the samizdat: URI as a QR code. */
+const QR_OPTIONS = {
+  qr: { type: 'boolean', description: 'also print your samizdat: URI as a QR code, for a contact to scan' },
+  'light-background': { type: 'boolean', description: 'draw the QR code for dark text on a light background' },
+} as const;
+
+function accountUriOf(ctx: CommandContext, keys: AccountKeys): string {
+  return encodeSamizdatUri(ctx.io.crypto, keys.identityPublicKey, keys.mailboxX25519.publicKey);
+}
+
+function printQr(ctx: CommandContext, uri: string): void {
+  ctx.io.stdout(`\n${renderQrTerminal(uri, { terminal: ctx.options['light-background'] === true ? 'light' : 'dark' })}\n`);
+}
+
+const URI_DETAILS = [
+  'The samizdat: URI is your Account ID plus a fingerprint of your identity keys:',
+  '  samizdat:sz1q...?fp=...',
+  'A contact adds you with `samizdat contact add URI --name NAME` (or scans the QR code), and can',
+  'use it with `samizdat contact verify NAME --code URI` to check your keys.',
+  'The QR code is drawn for light text on a dark background; add --light-background otherwise.',
+];
+
 export const accountShow: CommandSpec = {
   path: ['account', 'show'],
-  summary: 'print the Account ID of the profile',
-  options: {},
+  summary: 'print the Account ID of the profile (--qr: and its samizdat: URI as a QR code)',
+  options: QR_OPTIONS,
   positionals: { min: 0, max: 0 },
-  details: ['--json prints {"accountId": "..."}.'],
+  details: ['--json prints {"accountId": "..."}, with --qr {"accountId": "...", "uri": "samizdat:..."}.', ...URI_DETAILS],
   run(ctx) {
     const keys = openAccount(deps(ctx), readPassphrase(ctx.io, ctx.global));
-    if (ctx.global.json) printJson(ctx.io, { accountId: keys.accountId });
-    else ctx.io.stdout(`Account ID: ${keys.accountId}\n`);
+    const qr = ctx.options.qr === true;
+    if (ctx.global.json) {
+      printJson(ctx.io, qr ? { accountId: keys.accountId, uri: accountUriOf(ctx, keys) } : { accountId: keys.accountId });
+    } else {
+      ctx.io.stdout(`Account ID: ${keys.accountId}\n`);
+      if (qr) {
+        const uri = accountUriOf(ctx, keys);
+        ctx.io.stdout(`URI: ${uri}\n`);
+        printQr(ctx, uri);
+      }
+    }
+    return Promise.resolve(0);
+  },
+};
+
+export const accountUri: CommandSpec = {
+  path: ['account', 'uri'],
+  summary: 'print the samizdat: URI of the profile (--qr: also as a QR code)',
+  options: QR_OPTIONS,
+  positionals: { min: 0, max: 0 },
+  details: ['Prints only the URI (one line), for scripts and links.', '--json prints {"accountId": "...", "uri": "samizdat:..."}.', ...URI_DETAILS],
+  run(ctx) {
+    const keys = openAccount(deps(ctx), readPassphrase(ctx.io, ctx.global));
+    const uri = accountUriOf(ctx, keys);
+    if (ctx.global.json) {
+      printJson(ctx.io, { accountId: keys.accountId, uri });
+    } else {
+      ctx.io.stdout(`${uri}\n`);
+      if (ctx.options.qr === true) printQr(ctx, uri);
+    }
     return Promise.resolve(0);
   },
 };

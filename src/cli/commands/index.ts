@@ -1,8 +1,8 @@
 /** The command table: every `samizdat` subcommand, in the order help lists them. */
 import type { CommandSpec } from '../command.ts';
-import { accountCreate, accountRestore, accountShow } from './account.ts';
+import { accountCreate, accountRestore, accountShow, accountUri } from './account.ts';
 import { authorityKey, authorityRun } from './authority.ts';
-import { contactAdd, contactList, contactRemove, contactRename } from './contact.ts';
+import { contactAdd, contactList, contactRemove, contactRename, contactVerify } from './contact.ts';
 import { devnetUp } from './devnet.ts';
 import { history, inbox, send, watch } from './messaging.ts';
 import { blockCommand, requestsAccept, requestsDecline, requestsList, settingsSet, settingsShow, unblockCommand } from './requests.ts';
@@ -13,10 +13,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   accountCreate,
   accountRestore,
   accountShow,
+  accountUri,
   contactAdd,
   contactList,
   contactRemove,
   contactRename,
+  contactVerify,
   send,
   watch,
   inbox,

@@ -32,6 +32,9 @@ function incomingJson(m: IncomingMessage): Record<string, unknown> {
 /** Prints one incoming event: a message (requests marked, text only), or a note that a request was accepted. */
 function printIncoming(ctx: CommandContext, m: IncomingMessage): void {
   if (m.sessionReset) ctx.io.stderr(`note: ${m.fromName ?? m.from} started a new secure session; if you did not expect this, verify them again\n`);
+  if (m.identityChanged) {
+    ctx.io.stderr(`WARNING: ${m.fromName ?? m.from}'s safety code has changed since you verified it; someone else may hold their account. Check it with \`samizdat contact verify ${m.fromName ?? m.from}\` before trusting this message\n`);
+  }
   if (m.kind === 'accepted') {
     if (!ctx.global.json) ctx.io.stderr(`note: ${m.fromName ?? m.from} accepted your message request\n`);
     return;

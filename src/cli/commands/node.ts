@@ -1,5 +1,6 @@
 /** `samizdat node run`: one service node in the foreground. */
 import { SamizdatError } from '../../errors.ts';
+import { MAX_DEPOSIT_POW_BITS } from '../../identity/deposit-proof.ts';
 import { createJsonLogger } from '../../node/logger.ts';
 import { startServiceNode } from '../../node/service-node.ts';
 import type { CommandSpec } from '../command.ts';
@@ -18,6 +19,7 @@ export const nodeRun: CommandSpec = {
     announce: { type: 'string', value: 'MULTIADDR', description: 'address to publish instead of the listen address (e.g. the public IP behind NAT)' },
     metrics: { type: 'string', value: 'IP:PORT', description: 'serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9464)' },
     'sync-interval': { type: 'string', value: 'MS', description: 'anti-entropy interval with swarm peers (default 10000)' },
+    'deposit-pow-bits': { type: 'string', value: 'BITS', description: 'proof of work asked of deposits from strangers (default 18; 0 turns deposit proofs off, for tests)' },
   },
   positionals: { min: 0, max: 0 },
   details: ['The node key is DIR/identity.key (made on first start). Logs go to standard error as JSON lines.'],
@@ -31,7 +33,10 @@ export const nodeRun: CommandSpec = {
     if (typeof syncText === 'string' && (!/^\d{1,9}$/.test(syncText) || Number(syncText) < 100)) throw new SamizdatError('USAGE', '--sync-interval wants milliseconds (at least 100)');
     const sync = typeof syncText === 'string' ? { antiEntropyIntervalMs: Number(syncText) } : {};
     const announce = typeof ctx.options.announce === 'string' ? { announce: [ctx.options.announce] } : {};
-    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce });
+    const bitsText = ctx.options['deposit-pow-bits'];
+    if (typeof bitsText === 'string' && (!/^\d{1,2}$/.test(bitsText) || Number(bitsText) > MAX_DEPOSIT_POW_BITS)) throw new SamizdatError('USAGE', `--deposit-pow-bits wants 0..${MAX_DEPOSIT_POW_BITS}`);
+    const pow = typeof bitsText === 'string' ? { depositPowBits: Number(bitsText) } : {};
+    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce, ...pow });
     if (ctx.global.json) printJson(ctx.io, { event: 'ready', peerId: node.peerId, addresses: node.addresses });
     else ctx.io.stdout(`node ${node.peerId} of network "${node.network.name}" listening on ${node.addresses.join(' ')}\n`);
     await shutdown;

@@ -92,7 +92,7 @@ export const blockCommand: CommandSpec = {
   positionals: { min: 1, max: 1 },
   details: ['Works for contacts, requests and any Account ID. --json prints {"name", "accountId", "state"}.'],
   run(ctx) {
-    const blocked = withDb(ctx, (db) => block(db, ctx.positionals[0] ?? ''));
+    const blocked = withDb(ctx, (db) => block(ctx.io.crypto, db, ctx.positionals[0] ?? ''));
     if (ctx.global.json) printJson(ctx.io, { name: blocked.name, accountId: blocked.accountId, state: blocked.state });
     else ctx.io.stdout(`blocked ${blocked.name} (${blocked.accountId})\n`);
     return Promise.resolve(0);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/client.proto.
  */
 export const file_samizdat_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChhzYW1pemRhdC92MS9jbGllbnQucHJvdG8SC3NhbWl6ZGF0LnYxIjYKDUNsaWVudFNlc3Npb24SDwoHcmF0Y2hldBgBIAEoDBIUCgxwZW5kaW5nX2luaXQYAiABKAwiugEKEVBlZXJTZXNzaW9uUmVjb3JkEisKB2N1cnJlbnQYASABKAsyGi5zYW1pemRhdC52MS5DbGllbnRTZXNzaW9uEiwKCGFyY2hpdmVkGAIgAygLMhouc2FtaXpkYXQudjEuQ2xpZW50U2Vzc2lvbhITCgtwZWVyX2J1bmRsZRgDIAEoDBIcChRidW5kbGVfZmV0Y2hlZF9hdF9tcxgEIAEoBBIXCg9idW5kbGVfc2VxdWVuY2UYBSABKARiBnByb3RvMw");
+  fileDesc("ChhzYW1pemRhdC92MS9jbGllbnQucHJvdG8SC3NhbWl6ZGF0LnYxIjYKDUNsaWVudFNlc3Npb24SDwoHcmF0Y2hldBgBIAEoDBIUCgxwZW5kaW5nX2luaXQYAiABKAwi1AEKEVBlZXJTZXNzaW9uUmVjb3JkEisKB2N1cnJlbnQYASABKAsyGi5zYW1pemRhdC52MS5DbGllbnRTZXNzaW9uEiwKCGFyY2hpdmVkGAIgAygLMhouc2FtaXpkYXQudjEuQ2xpZW50U2Vzc2lvbhITCgtwZWVyX2J1bmRsZRgDIAEoDBIcChRidW5kbGVfZmV0Y2hlZF9hdF9tcxgEIAEoBBIXCg9idW5kbGVfc2VxdWVuY2UYBSABKAQSGAoQcGVlcl9kZXBvc2l0X2tleRgGIAEoDGIGcHJvdG8z");
 
 /**
  * One end-to-end session with a peer: the ratchet state (src/e2e/ratchet-state.ts) and, for a
@@ -77,6 +77,14 @@ export type PeerSessionRecord = Message<"samizdat.v1.PeerSessionRecord"> & {
    * @generated from field: uint64 bundle_sequence = 5;
    */
   bundleSequence: bigint;
+
+  /**
+   * The peer's contact deposit key (Ed25519 seed) as last received from them: signs our deposits
+   * into their inbox. Empty when they have not accepted us.
+   *
+   * @generated from field: bytes peer_deposit_key = 6;
+   */
+  peerDepositKey: Uint8Array;
 };
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/envelope.proto.
  */
 export const file_samizdat_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChpzYW1pemRhdC92MS9lbnZlbG9wZS5wcm90bxILc2FtaXpkYXQudjEi1QIKDUhhbmRzaGFrZUluaXQSFAoMaWRlbnRpdHlfa2V5GAEgASgMEhcKD2lkZW50aXR5X3gyNTUxORgCIAEoDBIYChBpZGVudGl0eV9iaW5kaW5nGAMgASgMEhUKDWVwaGVtZXJhbF9rZXkYBCABKAwSHwoXc2lnbmVkX3gyNTUxOV9wcmVrZXlfaWQYBSABKA0SHwoXc2lnbmVkX21sX2tlbV9wcmVrZXlfaWQYBiABKA0SJgoZb25lX3RpbWVfeDI1NTE5X3ByZWtleV9pZBgHIAEoDUgAiAEBEiYKGW9uZV90aW1lX21sX2tlbV9wcmVrZXlfaWQYCCABKA1IAYgBARIWCg5rZW1fY2lwaGVydGV4dBgJIAEoDEIcChpfb25lX3RpbWVfeDI1NTE5X3ByZWtleV9pZEIcChpfb25lX3RpbWVfbWxfa2VtX3ByZWtleV9pZCJACg1QcmVrZXlNZXNzYWdlEhYKDmhhbmRzaGFrZV9pbml0GAEgASgMEhcKD3JhdGNoZXRfbWVzc2FnZRgCIAEoDCJsCg5TZXNzaW9uTWVzc2FnZRI0Cg5wcmVrZXlfbWVzc2FnZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlByZWtleU1lc3NhZ2VIABIZCg9yYXRjaGV0X21lc3NhZ2UYAiABKAxIAEIJCgdtZXNzYWdlIhEKD1JlcXVlc3RBY2NlcHRlZCKHAQoLQ2hhdENvbnRlbnQSEgoKbWVzc2FnZV9pZBgBIAEoDBISCgpzZW50X2F0X21zGAIgASgEEg4KBHRleHQYCiABKAlIABI4ChByZXF1ZXN0X2FjY2VwdGVkGAsgASgLMhwuc2FtaXpkYXQudjEuUmVxdWVzdEFjY2VwdGVkSABCBgoEYm9keWIGcHJvdG8z");
+  fileDesc("ChpzYW1pemRhdC92MS9lbnZlbG9wZS5wcm90bxILc2FtaXpkYXQudjEi1QIKDUhhbmRzaGFrZUluaXQSFAoMaWRlbnRpdHlfa2V5GAEgASgMEhcKD2lkZW50aXR5X3gyNTUxORgCIAEoDBIYChBpZGVudGl0eV9iaW5kaW5nGAMgASgMEhUKDWVwaGVtZXJhbF9rZXkYBCABKAwSHwoXc2lnbmVkX3gyNTUxOV9wcmVrZXlfaWQYBSABKA0SHwoXc2lnbmVkX21sX2tlbV9wcmVrZXlfaWQYBiABKA0SJgoZb25lX3RpbWVfeDI1NTE5X3ByZWtleV9pZBgHIAEoDUgAiAEBEiYKGW9uZV90aW1lX21sX2tlbV9wcmVrZXlfaWQYCCABKA1IAYgBARIWCg5rZW1fY2lwaGVydGV4dBgJIAEoDEIcChpfb25lX3RpbWVfeDI1NTE5X3ByZWtleV9pZEIcChpfb25lX3RpbWVfbWxfa2VtX3ByZWtleV9pZCJACg1QcmVrZXlNZXNzYWdlEhYKDmhhbmRzaGFrZV9pbml0GAEgASgMEhcKD3JhdGNoZXRfbWVzc2FnZRgCIAEoDCJsCg5TZXNzaW9uTWVzc2FnZRI0Cg5wcmVrZXlfbWVzc2FnZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlByZWtleU1lc3NhZ2VIABIZCg9yYXRjaGV0X21lc3NhZ2UYAiABKAxIAEIJCgdtZXNzYWdlIhEKD1JlcXVlc3RBY2NlcHRlZCKcAQoLQ2hhdENvbnRlbnQSEgoKbWVzc2FnZV9pZBgBIAEoDBISCgpzZW50X2F0X21zGAIgASgEEg4KBHRleHQYCiABKAlIABI4ChByZXF1ZXN0X2FjY2VwdGVkGAsgASgLMhwuc2FtaXpkYXQudjEuUmVxdWVzdEFjY2VwdGVkSAASEwoLZGVwb3NpdF9rZXkYAyABKAxCBgoEYm9keWIGcHJvdG8z");
 
 /**
  * The initiator's half of the PQXDH-style handshake (src/e2e/pqxdh.ts), sent with the first
@@ -203,6 +203,15 @@ export type ChatContent = Message<"samizdat.v1.ChatContent"> & {
     value: RequestAccepted;
     case: "requestAccepted";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The sender's current contact deposit key (a 32-byte Ed25519 seed), sent to accepted contacts
+   * only: it signs their deposits into the sender's inbox so they need no proof of work
+   * (src/identity/deposit-proof.ts). Empty when not sent.
+   *
+   * @generated from field: bytes deposit_key = 3;
+   */
+  depositKey: Uint8Array;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/mailbox.proto.
  */
 export const file_samizdat_v1_mailbox: GenFile = /*@__PURE__*/
-  fileDesc("ChlzYW1pemRhdC92MS9tYWlsYm94LnByb3RvEgtzYW1pemRhdC52MSJDCglPd25lckF1dGgSFAoMdGltZXN0YW1wX21zGAEgASgEEg0KBW5vbmNlGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJ2CgxTdG9yZVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDAoEYm9keRgDIAEoDBIOCgZ0dGxfbXMYBCABKAQSJAoEYXV0aBgFIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCJMCg1TdG9yZVJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAwSFQoNZXhwaXJlc19hdF9tcxgCIAEoBBIQCghyZXBsaWNhcxgDIAEoDSKKAQoPUmV0cmlldmVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNEg8KB3dhaXRfbXMYBSABKA0SJAoEYXV0aBgGIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCJQCg1TdG9yZWRNZXNzYWdlEgoKAmlkGAEgASgMEgwKBGJvZHkYAiABKAwSFQoNZXhwaXJlc19hdF9tcxgDIAEoBBIOCgZjdXJzb3IYBCABKAQiTgoQUmV0cmlldmVSZXNwb25zZRIsCghtZXNzYWdlcxgBIAMoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlZE1lc3NhZ2USDAoEbW9yZRgCIAEoCCJmCg1EZWxldGVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDBIkCgRhdXRoGAQgASgLMhYuc2FtaXpkYXQudjEuT3duZXJBdXRoIiEKDkRlbGV0ZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKA0iPgoKV3JvbmdTd2FybRIwCgVzd2FybRgBIAMoCzIhLnNhbWl6ZGF0LnYxLlNpZ25lZE5vZGVEZXNjcmlwdG9yIqcBCg5NYWlsYm94UmVxdWVzdBIqCgVzdG9yZRgBIAEoCzIZLnNhbWl6ZGF0LnYxLlN0b3JlUmVxdWVzdEgAEjAKCHJldHJpZXZlGAIgASgLMhwuc2FtaXpkYXQudjEuUmV0cmlldmVSZXF1ZXN0SAASLAoGZGVsZXRlGAMgASgLMhouc2FtaXpkYXQudjEuRGVsZXRlUmVxdWVzdEgAQgkKB3JlcXVlc3QihgIKD01haWxib3hSZXNwb25zZRIrCgVzdG9yZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlUmVzcG9uc2VIABIxCghyZXRyaWV2ZRgCIAEoCzIdLnNhbWl6ZGF0LnYxLlJldHJpZXZlUmVzcG9uc2VIABItCgZkZWxldGUYAyABKAsyGy5zYW1pemRhdC52MS5EZWxldGVSZXNwb25zZUgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAEi4KC3dyb25nX3N3YXJtGAUgASgLMhcuc2FtaXpkYXQudjEuV3JvbmdTd2FybUgAQgoKCHJlc3BvbnNlImIKC1JlcGxpY2FJdGVtEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgoKAmlkGAMgASgMEgwKBGJvZHkYBCABKAwSFQoNZXhwaXJlc19hdF9tcxgFIAEoBCI2CgtSZXBsaWNhUHVzaBInCgVpdGVtcxgBIAMoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FJdGVtImIKClN5bmNEaWdlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDgoGZGlnZXN0GAMgASgMEg0KBWNvdW50GAQgASgNEhEKCWlkc19hZnRlchgFIAEoDCIqCgxBY2NvdW50UmFuZ2USDQoFc3RhcnQYASABKAwSCwoDZW5kGAIgASgMImEKC1N5bmNTdW1tYXJ5EigKB2VudHJpZXMYASADKAsyFy5zYW1pemRhdC52MS5TeW5jRGlnZXN0EigKBXJhbmdlGAIgASgLMhkuc2FtaXpkYXQudjEuQWNjb3VudFJhbmdlIkgKB1N5bmNJZHMSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSCwoDaWRzGAMgAygMEgwKBG1vcmUYBCABKAgiSgoOU3luY0RpZmZlcmVuY2USJQoHZW50cmllcxgBIAMoCzIULnNhbWl6ZGF0LnYxLlN5bmNJZHMSEQoJdHJ1bmNhdGVkGAIgASgIIjUKDEZldGNoUmVxdWVzdBIlCgdlbnRyaWVzGAEgAygLMhQuc2FtaXpkYXQudjEuU3luY0lkcyJACg1SZXBsaWNhRGVsZXRlEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDCLMAQoOUmVwbGljYVJlcXVlc3QSKAoEcHVzaBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FQdXNoSAASKwoHc3VtbWFyeRgCIAEoCzIYLnNhbWl6ZGF0LnYxLlN5bmNTdW1tYXJ5SAASKgoFZmV0Y2gYAyABKAsyGS5zYW1pemRhdC52MS5GZXRjaFJlcXVlc3RIABIsCgZkZWxldGUYBCABKAsyGi5zYW1pemRhdC52MS5SZXBsaWNhRGVsZXRlSABCCQoHcmVxdWVzdCK5AQoPUmVwbGljYVJlc3BvbnNlEhIKCGFjY2VwdGVkGAEgASgNSAASMQoKZGlmZmVyZW5jZRgCIAEoCzIbLnNhbWl6ZGF0LnYxLlN5bmNEaWZmZXJlbmNlSAASKQoFaXRlbXMYAyABKAsyGC5zYW1pemRhdC52MS5SZXBsaWNhUHVzaEgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAQgoKCHJlc3BvbnNlYgZwcm90bzM", [file_samizdat_v1_directory, file_samizdat_v1_frame]);
+  fileDesc("ChlzYW1pemRhdC92MS9tYWlsYm94LnByb3RvEgtzYW1pemRhdC52MSJDCglPd25lckF1dGgSFAoMdGltZXN0YW1wX21zGAEgASgEEg0KBW5vbmNlGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJJCgxEZXBvc2l0UHJvb2YSEwoJcG93X25vbmNlGAEgASgMSAASGwoRY29udGFjdF9zaWduYXR1cmUYAiABKAxIAEIHCgVwcm9vZiJYCg1NYWlsYm94UG9saWN5EhsKE2NvbnRhY3RfZGVwb3NpdF9rZXkYASABKAwSGAoQcmVmdXNlX3N0cmFuZ2VycxgCIAEoCBIQCghzZXF1ZW5jZRgDIAEoBCKgAQoMU3RvcmVSZXF1ZXN0Eg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgwKBGJvZHkYAyABKAwSDgoGdHRsX21zGAQgASgEEiQKBGF1dGgYBSABKAsyFi5zYW1pemRhdC52MS5Pd25lckF1dGgSKAoFcHJvb2YYBiABKAsyGS5zYW1pemRhdC52MS5EZXBvc2l0UHJvb2YiTAoNU3RvcmVSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgMEhUKDWV4cGlyZXNfYXRfbXMYAiABKAQSEAoIcmVwbGljYXMYAyABKA0iigEKD1JldHJpZXZlUmVxdWVzdBIPCgdhY2NvdW50GAEgASgMEhEKCW5hbWVzcGFjZRgCIAEoCRINCgVhZnRlchgDIAEoBBINCgVsaW1pdBgEIAEoDRIPCgd3YWl0X21zGAUgASgNEiQKBGF1dGgYBiABKAsyFi5zYW1pemRhdC52MS5Pd25lckF1dGgiUAoNU3RvcmVkTWVzc2FnZRIKCgJpZBgBIAEoDBIMCgRib2R5GAIgASgMEhUKDWV4cGlyZXNfYXRfbXMYAyABKAQSDgoGY3Vyc29yGAQgASgEIk4KEFJldHJpZXZlUmVzcG9uc2USLAoIbWVzc2FnZXMYASADKAsyGi5zYW1pemRhdC52MS5TdG9yZWRNZXNzYWdlEgwKBG1vcmUYAiABKAgiZgoNRGVsZXRlUmVxdWVzdBIPCgdhY2NvdW50GAEgASgMEhEKCW5hbWVzcGFjZRgCIAEoCRILCgNpZHMYAyADKAwSJAoEYXV0aBgEIAEoCzIWLnNhbWl6ZGF0LnYxLk93bmVyQXV0aCIhCg5EZWxldGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgNIj4KCldyb25nU3dhcm0SMAoFc3dhcm0YASADKAsyIS5zYW1pemRhdC52MS5TaWduZWROb2RlRGVzY3JpcHRvciIhCg1Qcm9vZlJlcXVpcmVkEhAKCHBvd19iaXRzGAEgASgNIqcBCg5NYWlsYm94UmVxdWVzdBIqCgVzdG9yZRgBIAEoCzIZLnNhbWl6ZGF0LnYxLlN0b3JlUmVxdWVzdEgAEjAKCHJldHJpZXZlGAIgASgLMhwuc2FtaXpkYXQudjEuUmV0cmlldmVSZXF1ZXN0SAASLAoGZGVsZXRlGAMgASgLMhouc2FtaXpkYXQudjEuRGVsZXRlUmVxdWVzdEgAQgkKB3JlcXVlc3QivAIKD01haWxib3hSZXNwb25zZRIrCgVzdG9yZRgBIAEoCzIaLnNhbWl6ZGF0LnYxLlN0b3JlUmVzcG9uc2VIABIxCghyZXRyaWV2ZRgCIAEoCzIdLnNhbWl6ZGF0LnYxLlJldHJpZXZlUmVzcG9uc2VIABItCgZkZWxldGUYAyABKAsyGy5zYW1pemRhdC52MS5EZWxldGVSZXNwb25zZUgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAEi4KC3dyb25nX3N3YXJtGAUgASgLMhcuc2FtaXpkYXQudjEuV3JvbmdTd2FybUgAEjQKDnByb29mX3JlcXVpcmVkGAYgASgLMhouc2FtaXpkYXQudjEuUHJvb2ZSZXF1aXJlZEgAQgoKCHJlc3BvbnNlImIKC1JlcGxpY2FJdGVtEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgoKAmlkGAMgASgMEgwKBGJvZHkYBCABKAwSFQoNZXhwaXJlc19hdF9tcxgFIAEoBCI2CgtSZXBsaWNhUHVzaBInCgVpdGVtcxgBIAMoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FJdGVtImIKClN5bmNEaWdlc3QSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSDgoGZGlnZXN0GAMgASgMEg0KBWNvdW50GAQgASgNEhEKCWlkc19hZnRlchgFIAEoDCIqCgxBY2NvdW50UmFuZ2USDQoFc3RhcnQYASABKAwSCwoDZW5kGAIgASgMImEKC1N5bmNTdW1tYXJ5EigKB2VudHJpZXMYASADKAsyFy5zYW1pemRhdC52MS5TeW5jRGlnZXN0EigKBXJhbmdlGAIgASgLMhkuc2FtaXpkYXQudjEuQWNjb3VudFJhbmdlIkgKB1N5bmNJZHMSDwoHYWNjb3VudBgBIAEoDBIRCgluYW1lc3BhY2UYAiABKAkSCwoDaWRzGAMgAygMEgwKBG1vcmUYBCABKAgiSgoOU3luY0RpZmZlcmVuY2USJQoHZW50cmllcxgBIAMoCzIULnNhbWl6ZGF0LnYxLlN5bmNJZHMSEQoJdHJ1bmNhdGVkGAIgASgIIjUKDEZldGNoUmVxdWVzdBIlCgdlbnRyaWVzGAEgAygLMhQuc2FtaXpkYXQudjEuU3luY0lkcyJACg1SZXBsaWNhRGVsZXRlEg8KB2FjY291bnQYASABKAwSEQoJbmFtZXNwYWNlGAIgASgJEgsKA2lkcxgDIAMoDCLMAQoOUmVwbGljYVJlcXVlc3QSKAoEcHVzaBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlJlcGxpY2FQdXNoSAASKwoHc3VtbWFyeRgCIAEoCzIYLnNhbWl6ZGF0LnYxLlN5bmNTdW1tYXJ5SAASKgoFZmV0Y2gYAyABKAsyGS5zYW1pemRhdC52MS5GZXRjaFJlcXVlc3RIABIsCgZkZWxldGUYBCABKAsyGi5zYW1pemRhdC52MS5SZXBsaWNhRGVsZXRlSABCCQoHcmVxdWVzdCK5AQoPUmVwbGljYVJlc3BvbnNlEhIKCGFjY2VwdGVkGAEgASgNSAASMQoKZGlmZmVyZW5jZRgCIAEoCzIbLnNhbWl6ZGF0LnYxLlN5bmNEaWZmZXJlbmNlSAASKQoFaXRlbXMYAyABKAsyGC5zYW1pemRhdC52MS5SZXBsaWNhUHVzaEgAEigKBWVycm9yGAQgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAQgoKCHJlc3BvbnNlYgZwcm90bzM", [file_samizdat_v1_directory, file_samizdat_v1_frame]);
 
 /**
  * Proof that the account owner sent a request (reads, deletes, owner writes). `signature` is
@@ -53,8 +53,82 @@ export const OwnerAuthSchema: GenMessage<OwnerAuth> = /*@__PURE__*/
   messageDesc(file_samizdat_v1_mailbox, 0);
 
 /**
- * Deposit a message. Namespaces: "inbox" (anyone may deposit), "bundle" (owner only; replaces
- * the previous item), "config" (owner only).
+ * What pays for a deposit into someone's inbox (src/identity/deposit-proof.ts). Nodes never learn
+ * who sends, so the cost of a deposit cannot depend on who the sender is; instead a deposit
+ * carries either work or a signature that only the recipient's contacts can make.
+ *
+ * @generated from message samizdat.v1.DepositProof
+ */
+export type DepositProof = Message<"samizdat.v1.DepositProof"> & {
+  /**
+   * @generated from oneof samizdat.v1.DepositProof.proof
+   */
+  proof: {
+    /**
+     * Proof of work: SHA-256("samizdat/v1/deposit-pow" || account(32) || SHA-256(body)(32) || nonce)
+     * has at least the node's difficulty in leading zero bits. 8..16 bytes.
+     *
+     * @generated from field: bytes pow_nonce = 1;
+     */
+    value: Uint8Array;
+    case: "powNonce";
+  } | {
+    /**
+     * Ed25519 signature by the recipient's current contact deposit key (MailboxPolicy) over
+     * "samizdat/v1/deposit" || account(32) || SHA-256(body)(32). 64 bytes.
+     *
+     * @generated from field: bytes contact_signature = 2;
+     */
+    value: Uint8Array;
+    case: "contactSignature";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message samizdat.v1.DepositProof.
+ * Use `create(DepositProofSchema)` to create a new message.
+ */
+export const DepositProofSchema: GenMessage<DepositProof> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_mailbox, 1);
+
+/**
+ * The recipient's deposit settings, stored as an owner item in its `config` namespace with the
+ * payload "samizdat/v1/mailbox-policy" || 0x00 || MailboxPolicy (src/identity/mailbox-policy.ts).
+ * Among the live policy items of an account the highest sequence applies.
+ *
+ * @generated from message samizdat.v1.MailboxPolicy
+ */
+export type MailboxPolicy = Message<"samizdat.v1.MailboxPolicy"> & {
+  /**
+   * Ed25519 public key (32 bytes) whose private half the owner gives to accepted contacts.
+   *
+   * @generated from field: bytes contact_deposit_key = 1;
+   */
+  contactDepositKey: Uint8Array;
+
+  /**
+   * True: deposits that carry only proof of work are refused (REFUSED); contacts still get through.
+   *
+   * @generated from field: bool refuse_strangers = 2;
+   */
+  refuseStrangers: boolean;
+
+  /**
+   * @generated from field: uint64 sequence = 3;
+   */
+  sequence: bigint;
+};
+
+/**
+ * Describes the message samizdat.v1.MailboxPolicy.
+ * Use `create(MailboxPolicySchema)` to create a new message.
+ */
+export const MailboxPolicySchema: GenMessage<MailboxPolicy> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_mailbox, 2);
+
+/**
+ * Deposit a message. Namespaces: "inbox" (anyone may deposit, with a `proof`), "bundle" (owner
+ * only; replaces the previous item), "config" (owner only).
  *
  * @generated from message samizdat.v1.StoreRequest
  */
@@ -85,6 +159,13 @@ export type StoreRequest = Message<"samizdat.v1.StoreRequest"> & {
    * @generated from field: samizdat.v1.OwnerAuth auth = 5;
    */
   auth?: OwnerAuth | undefined;
+
+  /**
+   * Required for "inbox" deposits (unless the node has deposit proofs switched off).
+   *
+   * @generated from field: samizdat.v1.DepositProof proof = 6;
+   */
+  proof?: DepositProof | undefined;
 };
 
 /**
@@ -92,7 +173,7 @@ export type StoreRequest = Message<"samizdat.v1.StoreRequest"> & {
  * Use `create(StoreRequestSchema)` to create a new message.
  */
 export const StoreRequestSchema: GenMessage<StoreRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 1);
+  messageDesc(file_samizdat_v1_mailbox, 3);
 
 /**
  * @generated from message samizdat.v1.StoreResponse
@@ -124,7 +205,7 @@ export type StoreResponse = Message<"samizdat.v1.StoreResponse"> & {
  * Use `create(StoreResponseSchema)` to create a new message.
  */
 export const StoreResponseSchema: GenMessage<StoreResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 2);
+  messageDesc(file_samizdat_v1_mailbox, 4);
 
 /**
  * Read messages after a cursor (a node-local sequence; 0 = from the start). With wait_ms > 0 and
@@ -169,7 +250,7 @@ export type RetrieveRequest = Message<"samizdat.v1.RetrieveRequest"> & {
  * Use `create(RetrieveRequestSchema)` to create a new message.
  */
 export const RetrieveRequestSchema: GenMessage<RetrieveRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 3);
+  messageDesc(file_samizdat_v1_mailbox, 5);
 
 /**
  * @generated from message samizdat.v1.StoredMessage
@@ -203,7 +284,7 @@ export type StoredMessage = Message<"samizdat.v1.StoredMessage"> & {
  * Use `create(StoredMessageSchema)` to create a new message.
  */
 export const StoredMessageSchema: GenMessage<StoredMessage> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 4);
+  messageDesc(file_samizdat_v1_mailbox, 6);
 
 /**
  * @generated from message samizdat.v1.RetrieveResponse
@@ -227,7 +308,7 @@ export type RetrieveResponse = Message<"samizdat.v1.RetrieveResponse"> & {
  * Use `create(RetrieveResponseSchema)` to create a new message.
  */
 export const RetrieveResponseSchema: GenMessage<RetrieveResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 5);
+  messageDesc(file_samizdat_v1_mailbox, 7);
 
 /**
  * @generated from message samizdat.v1.DeleteRequest
@@ -259,7 +340,7 @@ export type DeleteRequest = Message<"samizdat.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 6);
+  messageDesc(file_samizdat_v1_mailbox, 8);
 
 /**
  * @generated from message samizdat.v1.DeleteResponse
@@ -276,7 +357,7 @@ export type DeleteResponse = Message<"samizdat.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 7);
+  messageDesc(file_samizdat_v1_mailbox, 9);
 
 /**
  * Answer to a request for an account outside this node's swarms: the swarm it computes.
@@ -295,7 +376,27 @@ export type WrongSwarm = Message<"samizdat.v1.WrongSwarm"> & {
  * Use `create(WrongSwarmSchema)` to create a new message.
  */
 export const WrongSwarmSchema: GenMessage<WrongSwarm> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 8);
+  messageDesc(file_samizdat_v1_mailbox, 10);
+
+/**
+ * Answer to an inbox deposit without an acceptable proof (PROOF_REQUIRED at the client): the
+ * proof-of-work difficulty this node asks for, so the sender can solve it and try again.
+ *
+ * @generated from message samizdat.v1.ProofRequired
+ */
+export type ProofRequired = Message<"samizdat.v1.ProofRequired"> & {
+  /**
+   * @generated from field: uint32 pow_bits = 1;
+   */
+  powBits: number;
+};
+
+/**
+ * Describes the message samizdat.v1.ProofRequired.
+ * Use `create(ProofRequiredSchema)` to create a new message.
+ */
+export const ProofRequiredSchema: GenMessage<ProofRequired> = /*@__PURE__*/
+  messageDesc(file_samizdat_v1_mailbox, 11);
 
 /**
  * @generated from message samizdat.v1.MailboxRequest
@@ -330,7 +431,7 @@ export type MailboxRequest = Message<"samizdat.v1.MailboxRequest"> & {
  * Use `create(MailboxRequestSchema)` to create a new message.
  */
 export const MailboxRequestSchema: GenMessage<MailboxRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 9);
+  messageDesc(file_samizdat_v1_mailbox, 12);
 
 /**
  * Errors about the request itself (bad signature, clock skew, size, namespace...) come back
@@ -374,6 +475,12 @@ export type MailboxResponse = Message<"samizdat.v1.MailboxResponse"> & {
      */
     value: WrongSwarm;
     case: "wrongSwarm";
+  } | {
+    /**
+     * @generated from field: samizdat.v1.ProofRequired proof_required = 6;
+     */
+    value: ProofRequired;
+    case: "proofRequired";
   } | { case: undefined; value?: undefined };
 };
 
@@ -382,7 +489,7 @@ export type MailboxResponse = Message<"samizdat.v1.MailboxResponse"> & {
  * Use `create(MailboxResponseSchema)` to create a new message.
  */
 export const MailboxResponseSchema: GenMessage<MailboxResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 10);
+  messageDesc(file_samizdat_v1_mailbox, 13);
 
 /**
  * @generated from message samizdat.v1.ReplicaItem
@@ -419,7 +526,7 @@ export type ReplicaItem = Message<"samizdat.v1.ReplicaItem"> & {
  * Use `create(ReplicaItemSchema)` to create a new message.
  */
 export const ReplicaItemSchema: GenMessage<ReplicaItem> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 11);
+  messageDesc(file_samizdat_v1_mailbox, 14);
 
 /**
  * Push new messages to a swarm peer.
@@ -438,7 +545,7 @@ export type ReplicaPush = Message<"samizdat.v1.ReplicaPush"> & {
  * Use `create(ReplicaPushSchema)` to create a new message.
  */
 export const ReplicaPushSchema: GenMessage<ReplicaPush> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 12);
+  messageDesc(file_samizdat_v1_mailbox, 15);
 
 /**
  * Anti-entropy, step 1: digests of what the caller holds for each (account, namespace) it shares
@@ -481,7 +588,7 @@ export type SyncDigest = Message<"samizdat.v1.SyncDigest"> & {
  * Use `create(SyncDigestSchema)` to create a new message.
  */
 export const SyncDigestSchema: GenMessage<SyncDigest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 13);
+  messageDesc(file_samizdat_v1_mailbox, 16);
 
 /**
  * A range of account IDs, start inclusive, end exclusive; an empty end means "to the last".
@@ -505,7 +612,7 @@ export type AccountRange = Message<"samizdat.v1.AccountRange"> & {
  * Use `create(AccountRangeSchema)` to create a new message.
  */
 export const AccountRangeSchema: GenMessage<AccountRange> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 14);
+  messageDesc(file_samizdat_v1_mailbox, 17);
 
 /**
  * @generated from message samizdat.v1.SyncSummary
@@ -530,7 +637,7 @@ export type SyncSummary = Message<"samizdat.v1.SyncSummary"> & {
  * Use `create(SyncSummarySchema)` to create a new message.
  */
 export const SyncSummarySchema: GenMessage<SyncSummary> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 15);
+  messageDesc(file_samizdat_v1_mailbox, 18);
 
 /**
  * Anti-entropy, step 2: for each differing (account, namespace), the IDs the peer holds; the
@@ -569,7 +676,7 @@ export type SyncIds = Message<"samizdat.v1.SyncIds"> & {
  * Use `create(SyncIdsSchema)` to create a new message.
  */
 export const SyncIdsSchema: GenMessage<SyncIds> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 16);
+  messageDesc(file_samizdat_v1_mailbox, 19);
 
 /**
  * @generated from message samizdat.v1.SyncDifference
@@ -594,7 +701,7 @@ export type SyncDifference = Message<"samizdat.v1.SyncDifference"> & {
  * Use `create(SyncDifferenceSchema)` to create a new message.
  */
 export const SyncDifferenceSchema: GenMessage<SyncDifference> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 17);
+  messageDesc(file_samizdat_v1_mailbox, 20);
 
 /**
  * @generated from message samizdat.v1.FetchRequest
@@ -611,7 +718,7 @@ export type FetchRequest = Message<"samizdat.v1.FetchRequest"> & {
  * Use `create(FetchRequestSchema)` to create a new message.
  */
 export const FetchRequestSchema: GenMessage<FetchRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 18);
+  messageDesc(file_samizdat_v1_mailbox, 21);
 
 /**
  * The owner deleted these messages at one member; the others delete them too.
@@ -640,7 +747,7 @@ export type ReplicaDelete = Message<"samizdat.v1.ReplicaDelete"> & {
  * Use `create(ReplicaDeleteSchema)` to create a new message.
  */
 export const ReplicaDeleteSchema: GenMessage<ReplicaDelete> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 19);
+  messageDesc(file_samizdat_v1_mailbox, 22);
 
 /**
  * @generated from message samizdat.v1.ReplicaRequest
@@ -681,7 +788,7 @@ export type ReplicaRequest = Message<"samizdat.v1.ReplicaRequest"> & {
  * Use `create(ReplicaRequestSchema)` to create a new message.
  */
 export const ReplicaRequestSchema: GenMessage<ReplicaRequest> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 20);
+  messageDesc(file_samizdat_v1_mailbox, 23);
 
 /**
  * @generated from message samizdat.v1.ReplicaResponse
@@ -724,5 +831,5 @@ export type ReplicaResponse = Message<"samizdat.v1.ReplicaResponse"> & {
  * Use `create(ReplicaResponseSchema)` to create a new message.
  */
 export const ReplicaResponseSchema: GenMessage<ReplicaResponse> = /*@__PURE__*/
-  messageDesc(file_samizdat_v1_mailbox, 21);
+  messageDesc(file_samizdat_v1_mailbox, 24);
 
