@@ -1,12 +1,21 @@
 /**
- * `npm run bench -- messaging`: the 1:1 ratchet. Messages per second of encrypt + decrypt of
- * 1 KiB messages with the direction alternating (so every message is a ratchet turn: X25519 and
- * ML-KEM-768 for us), beside Signal's reference implementation, @signalapp/libsignal-client
- * (Rust through N-API, its Double Ratchet with the SPQR post-quantum ratchet, in-memory stores),
- * when it installs and loads; and the bytes of a message carrying 16 bytes of plaintext. If
- * libsignal cannot be loaded, the suite says so and measures ours alone.
+ * `npm run bench -- messaging`: 1:1 messaging, beside Signal's reference implementation,
+ * @signalapp/libsignal-client (bench/messaging-libsignal.ts), when it installs and loads:
+ *
+ * - the ratchet: messages per second of encrypt + decrypt of 1 KiB messages with the direction
+ *   alternating (every message a ratchet turn: X25519 and ML-KEM-768 for us) and one way;
+ * - the handshake: CPU time of PQXDH initiate and respond, and of the whole first message as the
+ *   messenger pays it (sealForPeer on an empty record, openFromPeer) against libsignal's
+ *   processPreKeyBundle + first encrypt and first decrypt (bench/messaging-ours.ts);
+ * - bytes on the wire for a 16-byte text, first and later message: ratchet message (against
+ *   PreKeySignalMessage and SignalMessage), sealed envelope, and the OnionRequest storing it;
+ * - send -> watch latency over MESSAGES messages on a 12-node devnet of real processes
+ *   (bench/messaging-devnet.ts), with where the time goes.
+ *
+ * In-process CPU measurements run first, before the devnet's processes start. If libsignal
+ * cannot be loaded, the suite says so and measures ours alone.
  */
-import type * as Libsignal from '@signalapp/libsignal-client';
+import os from 'node:os';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
 import {
@@ -16,11 +25,17 @@ import {
   ratchetEncrypt,
   type RatchetState,
 } from '../../src/e2e/ratchet.ts';
+import { REPLICA_ACK_TIMEOUT_MS } from '../../src/node/replication.ts';
+import { DEVNET_NODES, MESSAGES, mean, measureSendToWatch, type SendToWatchResult } from '../messaging-devnet.ts';
+import { LATER_SAMPLES, loadLibsignal, measureLibsignalHandshake, measureLibsignalRatchet, type LibHandshakeResult } from '../messaging-libsignal.ts';
+import { measureOurBytes, measureOurHandshake, type OurBytesResult, type OurHandshakeResult } from '../messaging-ours.ts';
 import { opsPerSecond, type BenchRow, type BenchSuite } from '../report.ts';
 
 const KIB = new Uint8Array(1024).fill(0x5a);
 const SMALL = new Uint8Array(16).fill(0x33);
 const NOW = 1_700_000_000_000;
+/** Timed operations per handshake row. */
+const HANDSHAKE_OPS = 200;
 
 /** A fresh session between two in-memory parties; the initiator has sent nothing yet. */
 function ourPair(p: CryptoProvider): { a: RatchetState; b: RatchetState } {
@@ -64,203 +79,118 @@ function measureOurs(): OursResult {
   return { alternating, oneWay, turnBytes };
 }
 
-// --- libsignal ---------------------------------------------------------------------------
-
-type Lib = typeof Libsignal;
-
-/** Runs `fn` for about `ms` after a warm-up; operations per second. */
-async function asyncOpsPerSecond(fn: () => Promise<unknown>, ms: number): Promise<number> {
-  const warmUntil = performance.now() + ms / 4;
-  while (performance.now() < warmUntil) await fn();
-  let count = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    for (let i = 0; i < 16; i++) await fn();
-    count += 16;
-  }
-  return (count * 1000) / (performance.now() - start);
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-/** One party of a libsignal session: identity, in-memory stores, and (for the responder) prekeys. */
-function libParty(lib: Lib, name: string, registrationId: number) {
-  const identity = lib.IdentityKeyPair.generate();
-  const sessions = new Map<string, Libsignal.SessionRecord>();
-  const identities = new Map<string, Libsignal.PublicKey>();
-  const signed = new Map<number, Libsignal.SignedPreKeyRecord>();
-  const kyber = new Map<number, Libsignal.KyberPreKeyRecord>();
-  const missing = (what: string): Promise<never> => Promise.reject(new Error(`no ${what}`));
-
-  class SessionStore extends lib.SessionStore {
-    saveSession(address: Libsignal.ProtocolAddress, record: Libsignal.SessionRecord): Promise<void> {
-      sessions.set(address.toString(), record);
-      return Promise.resolve();
-    }
-    getSession(address: Libsignal.ProtocolAddress): Promise<Libsignal.SessionRecord | null> {
-      return Promise.resolve(sessions.get(address.toString()) ?? null);
-    }
-    getExistingSessions(addresses: Libsignal.ProtocolAddress[]): Promise<Libsignal.SessionRecord[]> {
-      return Promise.resolve(addresses.flatMap((a) => sessions.get(a.toString()) ?? []));
-    }
-  }
-  class IdentityStore extends lib.IdentityKeyStore {
-    getIdentityKey(): Promise<Libsignal.PrivateKey> {
-      return Promise.resolve(identity.privateKey);
-    }
-    getLocalRegistrationId(): Promise<number> {
-      return Promise.resolve(registrationId);
-    }
-    saveIdentity(address: Libsignal.ProtocolAddress, key: Libsignal.PublicKey): Promise<Libsignal.IdentityChange> {
-      identities.set(address.toString(), key);
-      return Promise.resolve(lib.IdentityChange.NewOrUnchanged);
-    }
-    isTrustedIdentity(): Promise<boolean> {
-      return Promise.resolve(true);
-    }
-    getIdentity(address: Libsignal.ProtocolAddress): Promise<Libsignal.PublicKey | null> {
-      return Promise.resolve(identities.get(address.toString()) ?? null);
-    }
-  }
-  class PreKeyStore extends lib.PreKeyStore {
-    savePreKey(): Promise<void> {
-      return Promise.resolve();
-    }
-    getPreKey(): Promise<Libsignal.PreKeyRecord> {
-      return missing('one-time prekey');
-    }
-    removePreKey(): Promise<void> {
-      return Promise.resolve();
-    }
-  }
-  class SignedPreKeyStore extends lib.SignedPreKeyStore {
-    saveSignedPreKey(id: number, record: Libsignal.SignedPreKeyRecord): Promise<void> {
-      signed.set(id, record);
-      return Promise.resolve();
-    }
-    getSignedPreKey(id: number): Promise<Libsignal.SignedPreKeyRecord> {
-      const record = signed.get(id);
-      return record === undefined ? missing('signed prekey') : Promise.resolve(record);
-    }
-  }
-  class KyberPreKeyStore extends lib.KyberPreKeyStore {
-    saveKyberPreKey(id: number, record: Libsignal.KyberPreKeyRecord): Promise<void> {
-      kyber.set(id, record);
-      return Promise.resolve();
-    }
-    getKyberPreKey(id: number): Promise<Libsignal.KyberPreKeyRecord> {
-      const record = kyber.get(id);
-      return record === undefined ? missing('kyber prekey') : Promise.resolve(record);
-    }
-    markKyberPreKeyUsed(): Promise<void> {
-      return Promise.resolve();
-    }
-  }
-
-  return {
-    identity,
-    registrationId,
-    address: lib.ProtocolAddress.new(name, 1),
-    sessionStore: new SessionStore(),
-    identityStore: new IdentityStore(),
-    preKeyStore: new PreKeyStore(),
-    signedStore: new SignedPreKeyStore(),
-    kyberStore: new KyberPreKeyStore(),
-  };
+/**
+ * Our row and libsignal's: `better` says whether a higher value wins (rates) or a lower one
+ * (times, bytes); `peerMetric` is libsignal's row's whole name when it is not "metric [libsignal]".
+ */
+function pair(metric: string, unit: string, mine: number, other: number | undefined, better: 'higher' | 'lower', extra: { target?: string; peerMetric?: string } = {}): BenchRow[] {
+  const ratio = other === undefined ? {} : { ratio: better === 'higher' ? mine / other : other / mine };
+  return [
+    { metric: `${metric} [ours]`, value: mine, unit, ...(other === undefined ? {} : { peer: 'libsignal' }), ...ratio, ...(extra.target === undefined ? {} : { target: extra.target }) },
+    ...(other === undefined ? [] : [{ metric: extra.peerMetric ?? `${metric} [libsignal]`, value: other, unit }]),
+  ];
 }
 
-type Party = ReturnType<typeof libParty>;
-
-/** Bob's bundle with a signed prekey and a Kyber (ML-KEM-1024) prekey, no one-time prekey. */
-function publishBundle(lib: Lib, bob: Party): Libsignal.PreKeyBundle {
-  const signedKey = lib.PrivateKey.generate();
-  const signedSig = bob.identity.privateKey.sign(signedKey.getPublicKey().serialize());
-  void bob.signedStore.saveSignedPreKey(1, lib.SignedPreKeyRecord.new(1, Date.now(), signedKey.getPublicKey(), signedKey, signedSig));
-  const kem = lib.KEMKeyPair.generate();
-  const kemSig = bob.identity.privateKey.sign(kem.getPublicKey().serialize());
-  void bob.kyberStore.saveKyberPreKey(1, lib.KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
-  return lib.PreKeyBundle.new(
-    bob.registrationId, 1, null, null, 1, signedKey.getPublicKey(), signedSig,
-    bob.identity.publicKey, 1, kem.getPublicKey(), kemSig,
-  );
+function handshakeRows(ours: OurHandshakeResult, theirs: LibHandshakeResult | undefined): BenchRow[] {
+  return [
+    { metric: 'PQXDH initiate (3 X25519, ML-KEM-768 encaps, HKDF) [ours]', value: ours.initiateUs, unit: 'µs' },
+    { metric: 'PQXDH respond (binding check, 3 X25519, ML-KEM-768 decaps, HKDF) [ours]', value: ours.respondUs, unit: 'µs' },
+    { metric: 'prekey bundle verify (Ed25519 + checks) [ours]', value: ours.verifyBundleUs, unit: 'µs' },
+    ...(theirs === undefined ? [] : [{ metric: 'processPreKeyBundle (verify, PQXDH with ML-KEM-1024, session) [libsignal]', value: theirs.processBundleUs, unit: 'µs' }]),
+    ...pair('first message, sender: sealForPeer, empty record (PQXDH, ratchet, sealed envelope)', 'µs', ours.sendFirstUs, theirs?.sendFirstUs, 'lower', {
+      peerMetric: 'first message, sender: processPreKeyBundle + signalEncrypt (no sealed sender) [libsignal]',
+    }),
+    ...pair('first message, recipient: openFromPeer (envelope, PQXDH, decrypt)', 'µs', ours.receiveFirstUs, theirs?.receiveFirstUs, 'lower', {
+      peerMetric: 'first message, recipient: signalDecryptPreKey (no sealed sender) [libsignal]',
+    }),
+  ];
 }
 
-/** Sends one message from `from` to `to` and returns its serialized bytes. */
-async function libSend(lib: Lib, from: Party, to: Party, plaintext: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const sent = await lib.signalEncrypt(plaintext, to.address, from.address, from.sessionStore, from.identityStore);
-  const bytes = sent.serialize();
-  const got =
-    sent.type() === Number(lib.CiphertextMessageType.PreKey)
-      ? await lib.signalDecryptPreKey(
-          lib.PreKeySignalMessage.deserialize(bytes), from.address, to.address, to.sessionStore, to.identityStore,
-          to.preKeyStore, to.signedStore, to.kyberStore,
-        )
-      : await lib.signalDecrypt(lib.SignalMessage.deserialize(bytes), from.address, to.address, to.sessionStore, to.identityStore);
-  if (got.length !== plaintext.length) throw new Error('libsignal round trip lost bytes');
-  return bytes;
+function byteRows(ours: OurBytesResult, theirs: LibHandshakeResult | undefined): BenchRow[] {
+  const onion = (which: string, sizes: { opening: number; session: number }): BenchRow[] =>
+    sizes.opening === sizes.session
+      ? [{ metric: `OnionRequest to the guard storing the ${which} envelope`, value: sizes.session, unit: 'bytes' }]
+      : [
+          { metric: `OnionRequest to the guard storing the ${which} envelope (target session open)`, value: sizes.session, unit: 'bytes' },
+          { metric: `OnionRequest to the guard storing the ${which} envelope (opens the target session)`, value: sizes.opening, unit: 'bytes' },
+        ];
+  return [
+    ...pair('16 B text, first message: HandshakeInit + ratchet message', 'bytes', ours.firstSession, theirs?.firstBytes, 'lower', {
+      peerMetric: '16 B text, first message: PreKeySignalMessage [libsignal]',
+    }),
+    { metric: '16 B text, first message: its ratchet message alone [ours]', value: ours.firstRatchet, unit: 'bytes' },
+    ...pair('16 B text, later message, same chain: ratchet message', 'bytes', ours.laterRatchet, theirs?.laterBytes, 'lower', {
+      peerMetric: `16 B text, later message, same chain: SignalMessage [libsignal, mean of ${LATER_SAMPLES}]`,
+    }),
+    { metric: 'sealed envelope of a 16-byte text, first message [ours]', value: ours.firstEnvelope, unit: 'bytes' },
+    { metric: 'sealed envelope of a 16-byte text, later message [ours]', value: ours.laterEnvelope, unit: 'bytes' },
+    ...onion('first', ours.firstOnion),
+    ...onion('later', ours.laterOnion),
+  ];
 }
 
-interface LibResult {
-  readonly alternating: number;
-  readonly oneWay: number;
-  readonly turnBytes: number;
-}
-
-async function measureLibsignal(lib: Lib): Promise<LibResult> {
-  const alice = libParty(lib, 'alice', 1);
-  const bob = libParty(lib, 'bob', 2);
-  await lib.processPreKeyBundle(publishBundle(lib, bob), bob.address, alice.address, alice.sessionStore, alice.identityStore);
-  const kib = new Uint8Array(1024).fill(0x5a);
-  const small = new Uint8Array(16).fill(0x33);
-  let [from, to] = [alice, bob];
-  const alternate = async (plaintext: Uint8Array<ArrayBuffer>): Promise<Uint8Array> => {
-    const bytes = await libSend(lib, from, to, plaintext);
-    [from, to] = [to, from];
-    return bytes;
-  };
-  await alternate(kib);
-  await alternate(kib);
-  const alternating = await asyncOpsPerSecond(() => alternate(kib), 1500);
-  // SPQR sends its ML-KEM material in chunks of varying size: average over many messages.
-  let total = 0;
-  const samples = 64;
-  for (let i = 0; i < samples; i++) total += (await alternate(small)).length;
-  const oneWay = await asyncOpsPerSecond(() => libSend(lib, from, to, kib), 800);
-  return { alternating, oneWay, turnBytes: total / samples };
-}
-
-async function loadLibsignal(): Promise<Lib | string> {
-  try {
-    const lib = await import('@signalapp/libsignal-client');
-    lib.IdentityKeyPair.generate(); // loads the native binary
-    return lib;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+function devnetRows(r: SendToWatchResult, loadBefore: number): BenchRow[] {
+  const ms = (metric: string, value: number, target?: string): BenchRow => ({ metric, value, unit: 'ms', ...(target === undefined ? {} : { target }) });
+  const count = (metric: string, value: number): BenchRow => ({ metric, value, unit: 'count' });
+  const at = (xs: readonly number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
+  const { phases } = r;
+  return [
+    ms(`send -> watch p50 from send() called (${DEVNET_NODES} nodes, ${r.sent} msgs)`, percentile(r.fromCall, 50), '<= 200 ms'),
+    ms('send -> watch p99 from send() called', percentile(r.fromCall, 99), '<= 1000 ms'),
+    ms('send -> watch max from send() called', r.fromCall.at(-1) ?? NaN),
+    ms('send -> watch p50 from send() resolved (< 0: shown first)', percentile(r.fromResolve, 50)),
+    ms('send -> watch p99 from send() resolved', percentile(r.fromResolve, 99)),
+    ms('send -> watch max from send() resolved', r.fromResolve.at(-1) ?? NaN),
+    ms('send() p50 (returns once >= 2 replicas hold it)', percentile(r.sendMs, 50)),
+    ms('send() p99', percentile(r.sendMs, 99)),
+    { metric: 'sends per second, one after another', value: r.sendsPerSecond, unit: 'msgs/s' },
+    count('messages sent but never shown by watch', r.lost),
+    count('failed sends', r.failedSends),
+    count('receive() errors', r.receiveErrors),
+    ms('time: first store per send p50 (onion RTT + replica acks)', at(phases.store, 50)),
+    ms('time: first store per send p99', at(phases.store, 99)),
+    count(`time: stores >= ${REPLICA_ACK_TIMEOUT_MS} ms (a replica missed the node's ack wait)`, phases.store.filter((t) => t >= REPLICA_ACK_TIMEOUT_MS).length),
+    count('time: second stores (first store had < 2 replicas)', phases.secondStore.length),
+    ms('time: send local work p50 (bundle check, encrypt, seal, DB)', at(phases.sendLocal, 50)),
+    ms('time: send local work p99', at(phases.sendLocal, 99)),
+    ms('time: inbox answer -> receive() returns, p50 per msg', at(phases.heldAfterArrival, 50)),
+    ms('time: inbox answer -> receive() returns, p99 per msg', at(phases.heldAfterArrival, 99)),
+    ms('time: open + decrypt + DB commits per batch p50', at(phases.open, 50)),
+    ms('time: swarm delete awaited in receive() p50', at(phases.delete, 50)),
+    ms('time: swarm delete awaited in receive() p99', at(phases.delete, 99)),
+    { metric: 'messages per receive() batch, mean', value: mean(phases.batch), unit: 'msgs' },
+    { metric: 'sender bytes written per message (frames to guard)', value: r.wireBytesPerSend, unit: 'bytes' },
+    { metric: 'most common sender frame (store OnionRequest + RPC)', value: r.commonFrameBytes, unit: 'bytes' },
+    { metric: 'load average (1 min) before the devnet started', value: loadBefore, unit: 'load' },
+  ];
 }
 
 export const suite: BenchSuite = {
   name: 'messaging',
-  description: 'PQ Double Ratchet (turn every message) beside @signalapp/libsignal-client; message sizes',
+  description: `PQ Double Ratchet and PQXDH beside @signalapp/libsignal-client, bytes per message, send -> watch latency of ${MESSAGES} messages on a ${DEVNET_NODES}-node devnet`,
   async run(): Promise<readonly BenchRow[]> {
     const ours = measureOurs();
     const lib = await loadLibsignal();
-    const theirs = typeof lib === 'string' ? undefined : await measureLibsignal(lib);
     if (typeof lib === 'string') console.log(`libsignal not available, measuring ours only: ${lib}`);
-    const peer = theirs === undefined ? {} : { peer: 'libsignal' };
-    const rate = (metric: string, mine: number, other: number | undefined, target?: string): BenchRow[] => [
-      { metric: `${metric} [ours]`, value: mine, unit: 'msgs/s', ...peer, ...(other === undefined ? {} : { ratio: mine / other }), ...(target === undefined ? {} : { target }) },
-      ...(other === undefined ? [] : [{ metric: `${metric} [libsignal]`, value: other, unit: 'msgs/s' }]),
-    ];
+    const theirs = typeof lib === 'string' ? undefined : await measureLibsignalRatchet(lib);
+    const ourHandshake = await measureOurHandshake(HANDSHAKE_OPS);
+    const theirHandshake = typeof lib === 'string' ? undefined : await measureLibsignalHandshake(lib, HANDSHAKE_OPS);
+    const ourBytes = await measureOurBytes();
+    const loadBefore = os.loadavg()[0] ?? NaN;
+    const latency = await measureSendToWatch();
     return [
-      ...rate('1 KiB encrypt+decrypt, direction alternating (ratchet turn every message)', ours.alternating, theirs?.alternating, 'ratio >= 1'),
-      ...rate('1 KiB encrypt+decrypt, one direction (no turn)', ours.oneWay, theirs?.oneWay),
-      {
-        metric: 'message bytes, 16 B plaintext, first of a turn [ours]',
-        value: ours.turnBytes,
-        unit: 'bytes',
-        ...peer,
-        ...(theirs === undefined ? {} : { ratio: theirs.turnBytes / ours.turnBytes }),
-      },
-      ...(theirs === undefined ? [] : [{ metric: 'message bytes, 16 B plaintext, first of a turn [libsignal, mean of 64]', value: theirs.turnBytes, unit: 'bytes' }]),
+      ...pair('1 KiB encrypt+decrypt, direction alternating (ratchet turn every message)', 'msgs/s', ours.alternating, theirs?.alternating, 'higher', { target: 'ratio >= 1' }),
+      ...pair('1 KiB encrypt+decrypt, one direction (no turn)', 'msgs/s', ours.oneWay, theirs?.oneWay, 'higher'),
+      ...pair('message bytes, 16 B plaintext, first of a turn', 'bytes', ours.turnBytes, theirs?.turnBytes, 'lower', {
+        peerMetric: 'message bytes, 16 B plaintext, first of a turn [libsignal, mean of 64]',
+      }),
+      ...handshakeRows(ourHandshake, theirHandshake),
+      ...byteRows(ourBytes, theirHandshake),
+      ...devnetRows(latency, loadBefore),
     ];
   },
 };

@@ -111,6 +111,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
   const own: HandshakeIdentity = { identity: keys.identity, identityX25519: keys.mailboxX25519 };
   const prekeys = createPrekeyManager({ crypto, db, keys, now, rotationMs: options.prekeyRotationMs });
   const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
+  /** The swarm deletes of read envelopes, one after another. */
+  let deleting: Promise<void> = Promise.resolve();
 
   const resolvePeer = (to: string): Uint8Array => {
     const contact = db.contacts.get(to);
@@ -339,20 +341,30 @@ export function createMessenger(options: MessengerOptions): Messenger {
         ...(receiveOptions.waitMs === undefined ? {} : { waitMs: receiveOptions.waitMs }),
         ...(receiveOptions.signal === undefined ? {} : { signal: receiveOptions.signal }),
       });
-      db.seen.prune(now());
       const incoming: IncomingMessage[] = [];
-      let cursor: bigint | undefined;
-      for (const message of answer.messages) {
-        const opened = openOne(message);
-        if (opened !== undefined) incoming.push(opened);
-        if (cursor === undefined || message.cursor > cursor) cursor = message.cursor;
-      }
-      if (cursor !== undefined) db.settings.setCursor(cursorName(answer.target), cursor);
+      // One transaction for the batch (each envelope a savepoint inside it): one disk sync, not one per message.
+      db.transaction(() => {
+        db.seen.prune(now());
+        let cursor: bigint | undefined;
+        for (const message of answer.messages) {
+          const opened = openOne(message);
+          if (opened !== undefined) incoming.push(opened);
+          if (cursor === undefined || message.cursor > cursor) cursor = message.cursor;
+        }
+        if (cursor !== undefined) db.settings.setCursor(cursorName(answer.target), cursor);
+      });
       if (answer.messages.length > 0) {
         // Every envelope read is now on disk (or known to be unreadable): the swarm can drop it.
-        await swarm
-          .delete({ account: keys.identityPublicKey, namespace: 'inbox', ids: answer.messages.map((m) => m.id), identityKey: keys.identity })
-          .catch(() => undefined); // kept until the TTL otherwise; the seen ids skip them next time
+        // Kept until its TTL if this fails; the seen ids skip it next time.
+        const ids = answer.messages.map((m) => m.id);
+        const removing = deleting.then(() => swarm.delete({ account: keys.identityPublicKey, namespace: 'inbox', ids, identityKey: keys.identity }).then(
+          () => undefined,
+          () => undefined,
+        ));
+        deleting = removing;
+        // A long-poll loop (watch) goes straight back to waiting while the delete travels; a
+        // one-shot read (inbox) deletes before it returns, so nothing is left when the process ends.
+        if (receiveOptions.waitMs === undefined) await removing;
       }
       return incoming;
     },

@@ -66,12 +66,21 @@ export function createPrekeyManager(options: PrekeyManagerOptions): PrekeyManage
   const { crypto, db, keys, now, rotationMs } = options;
   if (!Number.isSafeInteger(rotationMs) || rotationMs < 1) throw new SamizdatError('INVALID_ARGUMENT', 'rotationMs must be a positive integer');
 
+  // Imported keys by kind and id: every incoming envelope needs two lookups, and a database read
+  // plus an import costs ~0.3 ms. Entries go when their prekey is deleted; a key deleted by
+  // another process is found gone at the next miss of this one.
+  const imported = new Map<string, PrivateKey>();
   const load = (kind: PrekeyKind, id: number): PrivateKey | undefined => {
+    const name = `${kind}/${id}`;
+    const cached = imported.get(name);
+    if (cached !== undefined) return cached;
     const stored = db.prekeys.get(kind, id);
     if (stored === undefined) return undefined;
     const algorithm = kind.endsWith('x25519') ? 'x25519' : 'ml-kem-768';
     try {
-      return crypto.importPrivateKey(algorithm, stored.material);
+      const key = crypto.importPrivateKey(algorithm, stored.material);
+      imported.set(name, key);
+      return key;
     } finally {
       stored.material.fill(0);
     }
@@ -113,7 +122,10 @@ export function createPrekeyManager(options: PrekeyManagerOptions): PrekeyManage
     for (let i = 0; i + 1 < list.length; i++) {
       const replacedAt = list[i + 1]?.createdAt ?? Infinity;
       const entry = list[i];
-      if (entry !== undefined && now() - replacedAt > PREKEY_RETENTION_MS) db.prekeys.delete(kind, entry.id);
+      if (entry !== undefined && now() - replacedAt > PREKEY_RETENTION_MS) {
+        db.prekeys.delete(kind, entry.id);
+        imported.delete(`${kind}/${entry.id}`);
+      }
     }
   };
 
