@@ -251,4 +251,32 @@ describe('messenger over an in-memory network', () => {
     alice.db.contacts.update('bob', { verified: true });
     assert.deepEqual((await alice.messenger.receive()).map((m) => [m.text, m.identityChanged]), [['from bob', true]]);
   });
+
+  it('blocks and the requests setting survive a restore from the recovery phrase', async () => {
+    const net = createMemoryNetwork(crypto);
+    const phrase = generateRecoveryPhrase((n) => crypto.randomBytes(n));
+    const open = (): Person => {
+      const keys = deriveAccountKeys(crypto, phrase);
+      const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
+      const { swarm, mailbox } = net.view();
+      return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger: createMessenger({ crypto, now: Date.now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 }), undecryptable: [] };
+    };
+    const bob = open();
+    const mallory = person(net);
+    await bob.messenger.prepare();
+    block(crypto, bob.db, mallory.accountId);
+    setRequestsEnabled(bob.db, false);
+    await bob.messenger.prepare();
+    block(crypto, bob.db, person(net).accountId);
+    await bob.messenger.prepare();
+    assert.equal(net.bodies('config').filter((b) => new TextDecoder().decode(b).includes('owner-backup')).length, 1, 'superseded backups are deleted');
+    // A new device: same phrase, empty database.
+    const restored = open();
+    await restored.messenger.prepare();
+    assert.equal(restored.db.contacts.get(mallory.accountId)?.state, 'blocked');
+    assert.equal(restored.db.contacts.list().filter((c) => c.state === 'blocked').length, 2);
+    assert.equal(restored.db.settings.get('requests'), 'off');
+    // The backup is unreadable to anyone else: no Account ID in the clear.
+    for (const body of net.bodies('config')) assert.ok(!contains(body, new TextEncoder().encode(mallory.accountId)));
+  });
 });

@@ -27,6 +27,7 @@ import type { Contact } from './contacts.ts';
 import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
 import { DEFAULT_DEPOSIT_POW_BITS, signDeposit, solveDepositPow, type DepositProofInput } from '../identity/deposit-proof.ts';
 import { depositSigningKey, ownDepositSeed, policyPublished, policyToPublish } from './deposit-keys.ts';
+import { BACKUP_TTL_MS, backupChecked, backupPublished, backupToPublish, restoreBackup, supersededBackups } from './owner-backup.ts';
 import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './prekeys.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
@@ -313,6 +314,20 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (toPublish !== undefined) {
         await swarm.store({ account: keys.identityPublicKey, namespace: 'bundle', body: toPublish.body, ttlMs: toPublish.ttlMs, identityKey: keys.identity });
         prekeys.published(toPublish.sequence);
+      }
+      // After a restore: take back the blocks and settings the account backed up in its swarm.
+      if (!backupChecked(db)) {
+        const items = await swarm.retrieve({ account: keys.identityPublicKey, namespace: 'config', identityKey: keys.identity, limit: 256 });
+        restoreBackup(crypto, db, keys, items.messages.map((m) => m.body));
+      }
+      const backup = backupToPublish(crypto, db, keys, now());
+      if (backup !== undefined) {
+        const stored = await swarm.store({ account: keys.identityPublicKey, namespace: 'config', body: backup.body, ttlMs: BACKUP_TTL_MS, identityKey: keys.identity });
+        backupPublished(db, backup.state, now());
+        // Older backups are superseded: delete them so the config namespace stays small.
+        const items = await swarm.retrieve({ account: keys.identityPublicKey, namespace: 'config', identityKey: keys.identity, limit: 256 });
+        const old = supersededBackups(crypto, keys, items.messages, stored.id);
+        if (old.length > 0) await swarm.delete({ account: keys.identityPublicKey, namespace: 'config', ids: old, identityKey: keys.identity });
       }
       const policy = policyToPublish(crypto, db, keys, now());
       if (policy !== undefined) {

@@ -8,6 +8,7 @@ import { history, inbox, send, watch } from './messaging.ts';
 import { blockCommand, requestsAccept, requestsDecline, requestsList, settingsSet, settingsShow, unblockCommand } from './requests.ts';
 import { netPath, netStatus } from './net.ts';
 import { nodeRun } from './node.ts';
+import { ui } from './ui.ts';
 
 export const COMMANDS: readonly CommandSpec[] = [
   accountCreate,
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   settingsShow,
   netStatus,
   netPath,
+  ui,
   devnetUp,
   nodeRun,
   authorityKey,

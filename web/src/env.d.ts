@@ -1,0 +1,2 @@
+// Vite bundles imported CSS into the build; TypeScript only needs to know the import exists.
+declare module '*.css';
