@@ -17,13 +17,17 @@ import {
 import { checkLimit, checkText, checkTime, decodeRecord, encodeRecord, rowBytes, rowInt, type DbContext, type Row } from './profile-db-record.ts';
 
 export type MessageDirection = 'in' | 'out';
-/** 'sending', 'stored' (in the recipient's swarm) and 'failed' are outgoing; 'received' is incoming. */
-export type MessageState = 'sending' | 'stored' | 'failed' | 'received';
+/**
+ * 'sending', 'stored' (in the recipient's swarm) and 'failed' are outgoing; 'received' is incoming,
+ * and 'held' an incoming message from a verified contact whose keys changed, kept out of sight
+ * until the user verifies them again.
+ */
+export type MessageState = 'sending' | 'stored' | 'failed' | 'received' | 'held';
 
 const DIRECTIONS: readonly MessageDirection[] = ['in', 'out'];
-const STATES: readonly MessageState[] = ['sending', 'stored', 'failed', 'received'];
+const STATES: readonly MessageState[] = ['sending', 'stored', 'failed', 'received', 'held'];
 const STATES_OF: Readonly<Record<MessageDirection, readonly MessageState[]>> = {
-  in: ['received'],
+  in: ['received', 'held'],
   out: ['sending', 'stored', 'failed'],
 };
 

@@ -10,9 +10,7 @@
  */
 import { fromHex, toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider, PrivateKey } from '../crypto/provider.ts';
-import type { AccountKeys } from '../identity/account-keys.ts';
 import { encodeMailboxPolicy } from '../identity/mailbox-policy.ts';
-import { signOwnerItem } from '../identity/owner-item.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { requestsEnabled } from './requests.ts';
 
@@ -48,7 +46,7 @@ export function depositSigningKey(crypto: CryptoProvider, seed: Uint8Array): Pri
  * The owner item to store in the `config` namespace when the policy changed (key or the requests
  * setting) or is due for a refresh; undefined when the published one is current.
  */
-export function policyToPublish(crypto: CryptoProvider, db: ProfileDb, keys: AccountKeys, nowMs: number): { body: Uint8Array; state: string; ttlMs: number } | undefined {
+export function policyToPublish(crypto: CryptoProvider, db: ProfileDb, nowMs: number): { body: Uint8Array; state: string; ttlMs: number } | undefined {
   const publicKey = depositSigningKey(crypto, ownDepositSeed(crypto, db)).publicKey;
   const refuseStrangers = !requestsEnabled(db);
   const state = `${toHex(publicKey)}/${refuseStrangers ? 'refuse' : 'open'}`;
@@ -62,7 +60,7 @@ export function policyToPublish(crypto: CryptoProvider, db: ProfileDb, keys: Acc
   const sequence = previous + 1n > BigInt(nowMs) ? previous + 1n : BigInt(nowMs);
   db.settings.set(SEQUENCE_SETTING, sequence.toString());
   const payload = encodeMailboxPolicy({ contactDepositKey: publicKey, refuseStrangers, sequence });
-  return { body: signOwnerItem(crypto, keys.identity, 'config', payload), state, ttlMs: POLICY_TTL_MS };
+  return { body: payload, state, ttlMs: POLICY_TTL_MS }; // MailboxClient.store adds the owner signature
 }
 
 /** Records that the policy `state` is stored in the swarm. */

@@ -249,7 +249,8 @@ describe('messenger over an in-memory network', () => {
     bob.db.contacts.update('alice', { verified: false });
     await bob.messenger.send('alice', 'from bob');
     alice.db.contacts.update('bob', { verified: true });
-    assert.deepEqual((await alice.messenger.receive()).map((m) => [m.text, m.identityChanged]), [['from bob', true]]);
+    assert.deepEqual((await alice.messenger.receive()).map((m) => [m.text, m.identityChanged]), [['', true]], 'held: the text is not shown');
+    assert.deepEqual(alice.db.messages.list(bob.identity).filter((m) => m.state === 'held').map((m) => m.text), ['from bob']);
   });
 
   it('blocks and the requests setting survive a restore from the recovery phrase', async () => {

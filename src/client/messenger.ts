@@ -20,7 +20,6 @@ import { decodeChatContent, encodeChatContent, newMessageId, type ChatBody } fro
 import type { HandshakeIdentity } from '../e2e/pqxdh.ts';
 import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
-import { openOwnerItem } from '../identity/owner-item.ts';
 import { verifyPrekeyBundle, type PrekeyBundle } from '../identity/prekey-bundle.ts';
 import type { PeerTarget } from '../wire/index.ts';
 import type { Contact } from './contacts.ts';
@@ -143,7 +142,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
     let lastError: unknown;
     for (const item of answer.messages) {
       try {
-        const bytes = openOwnerItem(crypto, peer, 'bundle', item.body);
+        const bytes = item.body; // MailboxClient.retrieve checked and removed the owner signature
         const bundle = verifyPrekeyBundle(crypto, bytes, { expectedIdentity: peer, now: now(), minSequence: min });
         if (best === undefined || bundle.sequence > best.bundle.sequence) best = { bytes: bytes.slice(), bundle };
       } catch (err) {
@@ -236,8 +235,11 @@ export function createMessenger(options: MessengerOptions): Messenger {
           const base = {
             identityChanged, id: toHex(content.messageId), from: encodeAccountId(opened.sender), fromName: contact?.name ?? null, sentAt: content.sentAtMs, receivedAt, sessionReset: opened.sessionReset, request: standing === 'request' };
           if (content.body.kind === 'text') {
-            const fresh = db.messages.append(opened.sender, { id: base.id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state: 'received' });
-            if (fresh) result = { ...base, text: content.body.text, kind: 'text' };
+            // A verified contact whose keys changed: the message is kept but held (not shown) until
+            // the user verifies them again; the caller only learns that something is held.
+            const state = identityChanged ? 'held' : 'received';
+            const fresh = db.messages.append(opened.sender, { id: base.id, direction: 'in', text: content.body.text, sentAt: content.sentAtMs, receivedAt, state });
+            if (fresh) result = { ...base, text: identityChanged ? '' : content.body.text, kind: 'text' };
           } else if (content.body.kind === 'request-accepted') {
             result = { ...base, text: '', kind: 'accepted' };
           }
@@ -329,7 +331,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
         const old = supersededBackups(crypto, keys, items.messages, stored.id);
         if (old.length > 0) await swarm.delete({ account: keys.identityPublicKey, namespace: 'config', ids: old, identityKey: keys.identity });
       }
-      const policy = policyToPublish(crypto, db, keys, now());
+      const policy = policyToPublish(crypto, db, now());
       if (policy !== undefined) {
         await swarm.store({ account: keys.identityPublicKey, namespace: 'config', body: policy.body, ttlMs: policy.ttlMs, identityKey: keys.identity });
         policyPublished(db, policy.state, now());

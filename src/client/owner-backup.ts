@@ -1,7 +1,7 @@
 /**
  * A backup of the choices that must survive a restore from the recovery phrase (issue 6: "blocks
  * persist across restarts and restores"): the blocked accounts and the requests setting. It lives
- * in the account's own `config` namespace as an owner item, encrypted under a key derived from the
+ * in the account's own `config` namespace as an owner item (signed by MailboxClient.store), encrypted under a key derived from the
  * profileKey (which comes from the recovery phrase), so only the account can read it and the
  * swarm sees an opaque blob of a padded size.
  *
@@ -13,7 +13,6 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { SIZES } from '../crypto/provider.ts';
 import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
-import { openOwnerItem, signOwnerItem } from '../identity/owner-item.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { block, requestsEnabled, setRequestsEnabled } from './requests.ts';
 
@@ -58,7 +57,7 @@ export function backupToPublish(crypto: CryptoProvider, db: ProfileDb, keys: Acc
   padded.set(json);
   const nonce = crypto.randomBytes(SIZES.aesNonce);
   const sealed = crypto.aesGcmSeal(backupKey(crypto, keys), nonce, padded, concatBytes(BACKUP_TAG, keys.identityPublicKey));
-  return { body: signOwnerItem(crypto, keys.identity, 'config', concatBytes(BACKUP_TAG, nonce, sealed)), state };
+  return { body: concatBytes(BACKUP_TAG, nonce, sealed), state }; // MailboxClient.store adds the owner signature
 }
 
 export function backupPublished(db: ProfileDb, state: string, nowMs: number): void {
@@ -77,7 +76,7 @@ function isBackup(payload: Uint8Array): boolean {
 function openBackup(crypto: CryptoProvider, keys: AccountKeys, body: Uint8Array): BackupContent | undefined {
   if (body.length > MAX_OWNER_BACKUP_BYTES) return undefined;
   try {
-    const payload = openOwnerItem(crypto, keys.identityPublicKey, 'config', body);
+    const payload = body; // MailboxClient.retrieve checked and removed the owner signature
     if (!isBackup(payload)) return undefined;
     const nonce = payload.subarray(BACKUP_TAG.length, BACKUP_TAG.length + SIZES.aesNonce);
     const plain = crypto.aesGcmOpen(backupKey(crypto, keys), nonce, payload.subarray(BACKUP_TAG.length + SIZES.aesNonce), concatBytes(BACKUP_TAG, keys.identityPublicKey));

@@ -1,6 +1,7 @@
 /**
  * The account's signed prekeys (DESIGN.md §5): made here, kept sealed in the profile database,
- * published in a signed bundle in the account's own swarm (`bundle` namespace, an owner item), and
+ * published in a signed bundle in the account's own swarm (`bundle` namespace, an owner item that
+ * MailboxClient.store signs), and
  * rotated every `rotationMs` (12 h by default; the network file can shorten it). A prekey that was
  * replaced is kept PREKEY_RETENTION_MS more for envelopes and handshakes still on their way, then
  * deleted.
@@ -13,7 +14,6 @@
 import type { CryptoProvider, PrivateKey } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
-import { signOwnerItem } from '../identity/owner-item.ts';
 import { signPrekeyBundle } from '../identity/prekey-bundle.ts';
 import type { PrekeyKind } from '../e2e/pqxdh.ts';
 import type { ProfileDb } from './profile-db.ts';
@@ -166,7 +166,8 @@ export function createPrekeyManager(options: PrekeyManagerOptions): PrekeyManage
         signedX25519Prekey: { id: prekeys.x25519.id, publicKey: prekeys.x25519.key.publicKey },
         signedMlKemPrekey: { id: prekeys.mlKem.id, publicKey: prekeys.mlKem.key.publicKey },
       });
-      return { body: signOwnerItem(crypto, keys.identity, 'bundle', bundle), sequence: next, ttlMs: BUNDLE_LIFETIME_MS };
+      // MailboxClient.store adds the owner signature (owner-item.ts) to every bundle/config item.
+      return { body: bundle, sequence: next, ttlMs: BUNDLE_LIFETIME_MS };
     },
     published(sequence) {
       db.settings.set(PUBLISHED_SEQUENCE_SETTING, sequence.toString());

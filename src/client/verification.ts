@@ -8,6 +8,7 @@
  * peer (session-crypto.ts), else from the contact entry; without either there is nothing to
  * compute from until a message has gone either way (NOT_FOUND). No network I/O here.
  */
+import { MAX_MESSAGE_LIST_LIMIT } from './profile-db-limits.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
@@ -100,6 +101,10 @@ export function verifyContact(crypto: CryptoProvider, db: ProfileDb, own: OwnIde
       throw new SamizdatError('VERIFICATION_FAILED', `the code does not match the safety code with ${contact.name}; ${contact.name} is not verified (compare again: a difference can mean someone is in the middle)`);
     }
     const updated = db.contacts.update(contact.identityKey, { verified: true, identityX25519: current.identityX25519 });
+    // Messages held while the keys did not match what was verified are released.
+    for (const m of db.messages.list(contact.identityKey, { limit: MAX_MESSAGE_LIST_LIMIT })) {
+      if (m.state === 'held') db.messages.updateState(contact.identityKey, m.id, 'received');
+    }
     return { ...current, contact: updated };
   });
 }

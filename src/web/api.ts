@@ -52,7 +52,8 @@ export interface ConversationJson {
 }
 
 function messageJson(m: StoredMessage): MessageJson {
-  return { id: m.id, direction: m.direction, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt, state: m.state, seq: m.seq };
+  // A held message (a verified contact's keys changed) is not shown until verified again.
+  return { id: m.id, direction: m.direction, text: m.state === 'held' ? '' : m.text, sentAt: m.sentAt, receivedAt: m.receivedAt, state: m.state, seq: m.seq };
 }
 
 function state(ctx: ApiContext): ProfileState {
@@ -87,7 +88,7 @@ function listConversations(ctx: ApiContext): ConversationJson[] {
       name: contact?.name ?? null,
       verified: contact?.verified ?? false,
       state: contact?.state ?? null,
-      last: { text: m.text, direction: m.direction, sentAt: m.sentAt, state: m.state },
+      last: { text: m.state === 'held' ? '' : m.text, direction: m.direction, sentAt: m.sentAt, state: m.state },
     };
   });
 }

@@ -31,6 +31,7 @@ const TEXT_1 = 'Meet me at the old mill at noon';
 const TEXT_2 = 'Agreed: the old mill, and bring the pamphlets';
 const WATCH_TEXTS = [1, 2, 3].map((i) => `watched message ${i}: the press runs tonight`);
 const OFFLINE_TEXT = 'While you were away the samizdat went out';
+const REQUEST_TEXT = 'A stranger writes first: may I join the readers?';
 
 interface Profile {
   readonly dir: string;
@@ -305,6 +306,37 @@ describe('messaging through the CLI on a real devnet', { timeout: 300_000 }, () 
       json<Record_[]>(hb, 'bob history').map(pick),
       conversation.map((m) => [m.id, m.fromAlice ? 'in' : 'out', alice.accountId, NAME_A, m.text, m.fromAlice ? 'received' : 'stored']),
     );
+  });
+
+  it('requests, accept, block and requests off through the CLI (issue 6)', async () => {
+    const carol: Profile = { dir: path.join(scratch, 'carol'), args: [], accountId: '', recoveryPhrase: '' };
+    const dave: Profile = { dir: path.join(scratch, 'dave'), args: [], accountId: '', recoveryPhrase: '' };
+    await Promise.all([createProfile(carol), createProfile(dave)]);
+    // A stranger's first message (paid with proof of work) is a request, text only.
+    await send(carol, bob.accountId, REQUEST_TEXT);
+    const got = json<(Incoming & { request: boolean })[]>(await cli(bob, ['inbox', '--json']), 'bob inbox');
+    assert.deepEqual(got.map((m) => [m.from, m.fromName, m.text, m.request]), [[carol.accountId, null, REQUEST_TEXT, true]]);
+    const pending = json<{ accountId: string; messages: { text: string }[] }[]>(await cli(bob, ['requests', '--json'], false), 'requests');
+    assert.deepEqual(pending.map((r) => [r.accountId, r.messages.map((m) => m.text)]), [[carol.accountId, [REQUEST_TEXT]]]);
+    // Accepting tells Carol.
+    const accepted = await cli(bob, ['requests', 'accept', carol.accountId, '--name', 'Carol', '--json']);
+    assert.equal(json<{ state: string }>(accepted, 'accept').state, 'accepted');
+    const told = await cli(carol, ['inbox']);
+    assert.equal(told.code, 0, told.stderr);
+    assert.match(told.stderr, /accepted your message request/);
+    // Blocked: Carol's next message is dropped unread.
+    assert.equal((await cli(bob, ['block', 'Carol'], false)).code, 0);
+    await send(carol, bob.accountId, 'this one is never shown');
+    assert.deepEqual(json<unknown[]>(await cli(bob, ['inbox', '--json']), 'bob inbox after block'), []);
+    const bobHistory = json<{ text: string }[]>(await cli(bob, ['history', carol.accountId, '--json'], false), 'history');
+    assert.ok(!bobHistory.some((m) => m.text === 'this one is never shown'));
+    // Requests off: the nodes refuse a stranger's deposit once Bob's policy is out.
+    assert.equal((await cli(bob, ['settings', 'set', 'requests', 'off'], false)).code, 0);
+    assert.equal((await cli(bob, ['inbox'])).code, 0); // publishes the policy
+    const refused = await cli(dave, ['send', bob.accountId, 'hello?']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.ok(isOneLineError(refused.stderr) && /contacts only/.test(refused.stderr), refused.stderr);
+    assert.equal((await cli(bob, ['settings', 'set', 'requests', 'on'], false)).code, 0);
   });
 
   it('no node stores plaintext, an Account ID, or a sender\'s identity key outside its own bundle', async (t) => {

@@ -7,7 +7,9 @@
  */
 import { toHex } from '../../src/crypto/bytes.ts';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
-import type { MailboxClient, RetrieveResult, StoreResult } from '../../src/client/mailbox-client.ts';
+import type { MailboxClient, RetrieveResult, StoreOptions, StoreResult } from '../../src/client/mailbox-client.ts';
+import { SamizdatError } from '../../src/errors.ts';
+import { openOwnerItem, signOwnerItem } from '../../src/identity/owner-item.ts';
 import type { SwarmMailbox } from '../../src/client/swarm-mailbox.ts';
 import type { PeerTarget } from '../../src/wire/index.ts';
 
@@ -40,6 +42,14 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
   };
   const key = (account: Uint8Array, namespace: string): string => `${toHex(account)}/${namespace}`;
 
+  /** Owner items carry the owner's signature on the node, as MailboxClient.store adds it. */
+  const wrap = (o: StoreOptions): Uint8Array => {
+    if (o.namespace === 'inbox') return o.body;
+    if (o.identityKey === undefined) throw new SamizdatError('INVALID_ARGUMENT', `storing to ${o.namespace} needs the identity key`);
+    return signOwnerItem(crypto, o.identityKey, o.namespace, o.body);
+  };
+  const unwrap = (account: Uint8Array, namespace: string, result: RetrieveResult): RetrieveResult =>
+    namespace === 'inbox' ? result : { ...result, messages: result.messages.map((m) => ({ ...m, body: openOwnerItem(crypto, account, namespace, m.body) })) };
   const store = (account: Uint8Array, namespace: string, body: Uint8Array, ttlMs: number): StoreResult => {
     stores += 1;
     const id = crypto.hash('sha256', body);
@@ -72,9 +82,9 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
       const mailbox: MailboxClient = {
         store: (_target, o) => {
           noteProof(o.namespace, o.proof);
-          return Promise.resolve(store(o.account, o.namespace, o.body, o.ttlMs));
+          return Promise.resolve(store(o.account, o.namespace, wrap(o), o.ttlMs));
         },
-        retrieve: (_target, o) => Promise.resolve(retrieve(o.account, o.namespace, o.after ?? 0n, o.limit ?? 100)),
+        retrieve: (_target, o) => Promise.resolve(unwrap(o.account, o.namespace, retrieve(o.account, o.namespace, o.after ?? 0n, o.limit ?? 100))),
         delete: (_target, o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
         close: () => undefined,
       };
@@ -82,9 +92,9 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
         swarmOf: () => [...MEMBERS],
         store: (o) => {
           noteProof(o.namespace, o.proof);
-          return Promise.resolve({ ...store(o.account, o.namespace, o.body, o.ttlMs), target: MEMBERS[0]! });
+          return Promise.resolve({ ...store(o.account, o.namespace, wrap(o), o.ttlMs), target: MEMBERS[0]! });
         },
-        retrieve: (o) => Promise.resolve({ ...retrieve(o.account, o.namespace, o.afterFor?.(MEMBERS[0]!) ?? o.after ?? 0n, o.limit ?? 100), target: MEMBERS[0]! }),
+        retrieve: (o) => Promise.resolve({ ...unwrap(o.account, o.namespace, retrieve(o.account, o.namespace, o.afterFor?.(MEMBERS[0]!) ?? o.after ?? 0n, o.limit ?? 100)), target: MEMBERS[0]! }),
         delete: (o) => Promise.resolve(remove(o.account, o.namespace, o.ids)),
       };
       return { swarm, mailbox };

@@ -44,7 +44,8 @@ function printIncoming(ctx: CommandContext, m: IncomingMessage): void {
     return;
   }
   const who = m.request ? `[request from ${m.from}]` : (m.fromName ?? m.from);
-  ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${who}: ${m.text}\n`);
+  const text = m.identityChanged ? '[held until you verify them again]' : m.text;
+  ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${who}: ${text}\n`);
   if (m.request) ctx.io.stderr('note: this account is not your contact; see `samizdat requests` to accept, decline or block\n');
 }
 
@@ -131,7 +132,8 @@ export const watch: CommandSpec = {
 };
 
 function recordJson(peerAccountId: string, peerName: string | null, m: MessageRecord): Record<string, unknown> {
-  return { id: m.id, direction: m.direction, peer: peerAccountId, peerName, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt, state: m.state };
+  // A held message (a verified contact's keys changed) is not shown until they are verified again.
+  return { id: m.id, direction: m.direction, peer: peerAccountId, peerName, text: m.state === 'held' ? '' : m.text, sentAt: m.sentAt, receivedAt: m.receivedAt, state: m.state };
 }
 
 export const history: CommandSpec = {
@@ -143,7 +145,7 @@ export const history: CommandSpec = {
   details: [
     'Reads only the profile database (no network).',
     '--json prints an array of {"id", "direction" ("in" | "out"), "peer", "peerName", "text", "sentAt", "receivedAt",',
-    '"state" ("sending" | "stored" | "failed" | "received")}, oldest first.',
+    '"state" ("sending" | "stored" | "failed" | "received" | "held": text hidden until the contact is verified again)}, oldest first.',
   ],
   run(ctx) {
     const ref = ctx.positionals[0] ?? '';
@@ -167,7 +169,8 @@ export const history: CommandSpec = {
         for (const m of records) {
           const who = m.direction === 'out' ? 'you' : (contact?.name ?? peerId);
           const state = m.direction === 'out' && m.state !== 'stored' ? ` [${m.state}]` : '';
-          ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${who}: ${m.text}${state}\n`);
+          const text = m.state === 'held' ? `[held: their safety code changed; \`samizdat contact verify ${contact?.name ?? peerId}\` to read it]` : m.text;
+          ctx.io.stdout(`${new Date(m.sentAt).toISOString()}  ${who}: ${text}${state}\n`);
         }
       }
     } finally {
