@@ -19,7 +19,6 @@ import { encodeChatContent, encodeSessionMessage, newMessageId } from '../src/e2
 import { initiateHandshake, respondHandshake, type HandshakeIdentity, type PrekeyKind } from '../src/e2e/pqxdh.ts';
 import { initReceiverRatchet, initSenderRatchet, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../src/e2e/ratchet.ts';
 import { deriveAccountKeys, type AccountKeys } from '../src/identity/account-keys.ts';
-import { openOwnerItem } from '../src/identity/owner-item.ts';
 import { verifyPrekeyBundle, type PrekeyBundle } from '../src/identity/prekey-bundle.ts';
 import { generateRecoveryPhrase } from '../src/identity/recovery-phrase.ts';
 import { OnionCircuit, encodeExitPayload, openTargetSession, sealSessionRequest } from '../src/onion/index.ts';
@@ -51,7 +50,7 @@ function party(crypto: CryptoProvider, now: () => number): Party {
   const item = prekeys.bundleToPublish();
   const current = prekeys.current();
   if (item === undefined || current === undefined) throw new Error('no bundle to publish');
-  const bundleBytes = openOwnerItem(crypto, keys.identityPublicKey, 'bundle', item.body).slice();
+  const bundleBytes = item.body.slice(); // the SignedPrekeyBundle (MailboxClient.store adds the owner signature)
   const bundle = verifyPrekeyBundle(crypto, bundleBytes, { expectedIdentity: keys.identityPublicKey, now: now() });
   return {
     keys,
