@@ -267,9 +267,9 @@ describe('messenger over an in-memory network', () => {
     await bob.messenger.prepare();
     block(crypto, bob.db, mallory.accountId);
     setRequestsEnabled(bob.db, false);
-    await bob.messenger.prepare();
+    await bob.messenger.prepare({ force: true });
     block(crypto, bob.db, person(net).accountId);
-    await bob.messenger.prepare();
+    await bob.messenger.prepare({ force: true });
     assert.equal(net.bodies('config').filter((b) => new TextDecoder().decode(b).includes('owner-backup')).length, 1, 'superseded backups are deleted');
     // A new device: same phrase, empty database.
     const restored = open();

@@ -37,6 +37,11 @@ import type { SwarmMailbox } from './swarm-mailbox.ts';
 export const MIN_STORED_REPLICAS = 2;
 /** Envelopes live this long in the recipient's swarm: the longest mailbox TTL (DESIGN.md §4). */
 export const MESSAGE_TTL_MS = 14 * 86_400_000;
+/**
+ * How often an unforced prepare() looks again (it reads and decrypts the prekeys, contacts and
+ * settings): far below every rotation interval (10 s at least, 5 min on the devnet).
+ */
+export const PREPARE_INTERVAL_MS = 5_000;
 /** Envelopes read from the inbox per request. */
 const RETRIEVE_LIMIT = 100;
 
@@ -92,8 +97,12 @@ export interface MessengerOptions {
 }
 
 export interface Messenger {
-  /** Rotates prekeys when due and publishes the bundle if it is not in the swarm yet. */
-  prepare(): Promise<void>;
+  /**
+   * Rotates prekeys when due and publishes what the swarm should hold (bundle, mailbox policy,
+   * backup of blocks and settings) when it changed. Long-poll loops call it every round: it does
+   * the work at most once per PREPARE_INTERVAL_MS unless `force` (after a local change).
+   */
+  prepare(options?: { readonly force?: boolean }): Promise<void>;
   /**
    * Sends `text` to a contact (name or Account ID) or to any Account ID. Writing to an account
    * whose request is pending accepts it; a blocked account is refused (INVALID_ARGUMENT).
@@ -111,6 +120,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
   const own: HandshakeIdentity = { identity: keys.identity, identityX25519: keys.mailboxX25519 };
   const prekeys = createPrekeyManager({ crypto, db, keys, now, rotationMs: options.prekeyRotationMs });
   const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
+  /** When prepare() last did its work. */
+  let preparedAt = -Infinity;
   /** The swarm deletes of read envelopes, one after another. */
   let deleting: Promise<void> = Promise.resolve();
 
@@ -310,7 +321,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
 
   return {
     prekeys,
-    async prepare() {
+    async prepare(prepareOptions = {}) {
+      if (prepareOptions.force !== true && now() - preparedAt < PREPARE_INTERVAL_MS) return;
       prekeys.rotateIfDue();
       const toPublish = prekeys.bundleToPublish();
       if (toPublish !== undefined) {
@@ -336,6 +348,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
         await swarm.store({ account: keys.identityPublicKey, namespace: 'config', body: policy.body, ttlMs: policy.ttlMs, identityKey: keys.identity });
         policyPublished(db, policy.state, now());
       }
+      preparedAt = now();
     },
 
     async send(to, text) {

@@ -128,6 +128,8 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
   let shownPath: PathStatus | null = null;
   /** Aborts the current long-poll, so the loop goes round (and runs prepare()) at once. */
   let interrupt: AbortController | undefined;
+  /** Set by republish(): the next round's prepare() runs even if one ran moments ago. */
+  let forcePrepare = false;
 
   /** The messenger's view of the database: appends of outgoing messages are reported to the waiters. */
   const observedDb: ProfileDb = {
@@ -212,7 +214,9 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
       const signal = AbortSignal.any([stop.signal, poll.signal]);
       try {
         const m = messenger ?? (await connect());
-        await m.prepare();
+        const force = forcePrepare;
+        forcePrepare = false;
+        await m.prepare({ force });
         // Until a poll has succeeded, ask without waiting, so the page learns at once that the
         // network answers; then hold long-polls open for new messages.
         const incoming = await m.receive({ waitMs: online ? pollWaitMs : 0, signal });
@@ -332,6 +336,7 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
     },
 
     republish() {
+      forcePrepare = true;
       interrupt?.abort();
     },
 
