@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
 import { ChatContentSchema, SessionMessageSchema } from '../wire/gen/samizdat/v1/envelope_pb.ts';
 import { nodeProvider } from '../../test/support/providers.ts';
 import {
@@ -19,16 +18,7 @@ import {
   type SessionMessage,
 } from './content.ts';
 import { MAX_HANDSHAKE_INIT_BYTES } from './pqxdh.ts';
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
+import { codeOf } from '../../test/support/error-code.ts';
 
 const ID = newMessageId(nodeProvider);
 const chat = (body: ChatContent['body'], sentAtMs = 1_750_000_000_000): ChatContent => ({ messageId: ID, sentAtMs, body });

@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
 import { bucketFor, maxPaddedPayload, padToBucket, unpadFromBucket } from './padding.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const BUCKETS = [16, 64, 256];
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 test('a payload lands in the smallest bucket that holds it and its marker', () => {
   assert.equal(bucketFor(0, BUCKETS), 16);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { concatBytes, toHex, u32be, utf8, type CryptoProvider, type KeyAlgorithm, type PrivateKey } from '../crypto/index.ts';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
+import { isSamizdatError } from '../errors.ts';
 import { signPrekeyBundle, verifyPrekeyBundle, type PrekeyBundle } from '../identity/index.ts';
 import { HandshakeInitSchema } from '../wire/gen/samizdat/v1/envelope_pb.ts';
 import { nobleMlKemEncapsulateWith } from '../../test/support/noble-provider.ts';
@@ -19,6 +19,7 @@ import {
   type ResponderPrekeys,
 } from './pqxdh.ts';
 import { signIdentityBinding } from './pqxdh-identity.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const SEED_LENGTH: Readonly<Record<KeyAlgorithm, number>> = { x25519: 32, ed25519: 32, 'ml-kem-768': 64 };
 
@@ -75,16 +76,6 @@ function prekeysOf(keys: Keys, drop: readonly string[] = []): ResponderPrekeys {
   ]);
   for (const name of drop) table.delete(name);
   return { lookup: (kind: PrekeyKind, id: number) => table.get(`${kind}:${id}`) };
-}
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
 }
 
 const VARIANTS = [

@@ -12,14 +12,13 @@ import { deriveInitialKeys, kdfChain, kdfRoot, syntheticNonce } from './ratchet-
 import {
   decodeRatchetState,
   encodeRatchetState,
-  initReceiverRatchet,
-  initSenderRatchet,
   MAX_RATCHET_STATE_BYTES,
   MAX_SKIPPED_MESSAGE_KEYS,
   ratchetDecrypt,
   ratchetEncrypt,
   type RatchetState,
 } from './ratchet.ts';
+import { ratchetPair } from '../../test/support/ratchet-pair.ts';
 
 const NOW = 1_700_000_000_000;
 const read = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -32,14 +31,7 @@ const onlySamizdatErrors = (fn: () => unknown): void => {
 };
 
 function session(pa: CryptoProvider = p, pb: CryptoProvider = p): { a: RatchetState; b: RatchetState } {
-  const sharedSecret = pa.randomBytes(32);
-  const associatedData = utf8('alice|bob');
-  const dh = pb.generateKey('x25519');
-  const kem = pb.generateKey('ml-kem-768');
-  return {
-    a: initSenderRatchet(pa, { sharedSecret, associatedData, peerDhPublic: dh.publicKey, peerKemPublic: kem.publicKey }),
-    b: initReceiverRatchet(pb, { sharedSecret, associatedData, ownDhKey: dh, ownKemKey: kem }),
-  };
+  return ratchetPair({ sender: pa, receiver: pb });
 }
 
 /** A session in mid-conversation, Bob holding skipped keys of two chains, plus the late messages. */

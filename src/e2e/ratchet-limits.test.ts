@@ -6,8 +6,6 @@ import { isSamizdatError } from '../errors.ts';
 import { kdfChain } from './ratchet-kdf.ts';
 import {
   encodeRatchetState,
-  initReceiverRatchet,
-  initSenderRatchet,
   MAX_SKIP,
   MAX_SKIPPED_MESSAGE_KEYS,
   ratchetDecrypt,
@@ -15,20 +13,12 @@ import {
   SKIPPED_KEY_TTL_MS,
   type RatchetState,
 } from './ratchet.ts';
+import { ratchetPair } from '../../test/support/ratchet-pair.ts';
 
 const NOW = 1_700_000_000_000;
 const read = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-function session(): { a: RatchetState; b: RatchetState } {
-  const sharedSecret = p.randomBytes(32);
-  const associatedData = utf8('alice|bob');
-  const dh = p.generateKey('x25519');
-  const kem = p.generateKey('ml-kem-768');
-  return {
-    a: initSenderRatchet(p, { sharedSecret, associatedData, peerDhPublic: dh.publicKey, peerKemPublic: kem.publicKey }),
-    b: initReceiverRatchet(p, { sharedSecret, associatedData, ownDhKey: dh, ownKemKey: kem }),
-  };
-}
+const session = (): { a: RatchetState; b: RatchetState } => ratchetPair();
 
 /** Encrypts `count` messages from `state` without delivering them; returns them and the new state. */
 function burst(state: RatchetState, count: number, nowMs = NOW, first = 0): { state: RatchetState; messages: Uint8Array[] } {

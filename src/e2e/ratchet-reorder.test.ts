@@ -2,21 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { utf8 } from '../crypto/bytes.ts';
 import { nodeProvider as p, samizdatCode } from '../../test/support/providers.ts';
-import { initReceiverRatchet, initSenderRatchet, ratchetDecrypt, ratchetEncrypt, type RatchetState } from './ratchet.ts';
+import { ratchetDecrypt, ratchetEncrypt, type RatchetState } from './ratchet.ts';
+import { ratchetPair } from '../../test/support/ratchet-pair.ts';
 
 const NOW = 1_700_000_000_000;
 const read = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-function session(): { a: RatchetState; b: RatchetState } {
-  const sharedSecret = p.randomBytes(32);
-  const associatedData = utf8('alice|bob');
-  const dh = p.generateKey('x25519');
-  const kem = p.generateKey('ml-kem-768');
-  return {
-    a: initSenderRatchet(p, { sharedSecret, associatedData, peerDhPublic: dh.publicKey, peerKemPublic: kem.publicKey }),
-    b: initReceiverRatchet(p, { sharedSecret, associatedData, ownDhKey: dh, ownKemKey: kem }),
-  };
-}
+const session = (): { a: RatchetState; b: RatchetState } => ratchetPair();
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
 function seeded(seed: number): () => number {

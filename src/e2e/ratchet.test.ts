@@ -14,6 +14,7 @@ import {
   ratchetEncrypt,
   type RatchetState,
 } from './ratchet.ts';
+import { ratchetPair } from '../../test/support/ratchet-pair.ts';
 
 const NOW = 1_700_000_000_000;
 const text = (s: string): Uint8Array => utf8(s);
@@ -28,13 +29,7 @@ interface Session {
 }
 
 function session(provider: CryptoProvider = p, ad: Uint8Array = text('alice|bob')): Session {
-  const sharedSecret = provider.randomBytes(32);
-  const dh = provider.generateKey('x25519');
-  const kem = provider.generateKey('ml-kem-768');
-  return {
-    a: initSenderRatchet(provider, { sharedSecret, associatedData: ad, peerDhPublic: dh.publicKey, peerKemPublic: kem.publicKey }),
-    b: initReceiverRatchet(provider, { sharedSecret, associatedData: ad, ownDhKey: dh, ownKemKey: kem }),
-  };
+  return ratchetPair({ sender: provider, associatedData: ad });
 }
 
 /** Sends `msg` from s[from] to the other side and checks it arrives. */

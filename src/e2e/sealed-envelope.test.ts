@@ -10,7 +10,7 @@ import {
   type CryptoProvider,
   type PrivateKey,
 } from '../crypto/index.ts';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { Prekey } from '../identity/index.ts';
 import { MAX_MESSAGE_BODY_BYTES } from '../wire/index.ts';
 import { nobleProvider, nodeProvider } from '../../test/support/providers.ts';
@@ -24,6 +24,7 @@ import {
   sealEnvelope,
   type OpenEnvelopeArgs,
 } from './sealed-envelope.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const provider = nodeProvider;
 
@@ -66,16 +67,6 @@ function openArgs(envelope: Uint8Array, r: Recipient = bob): OpenEnvelopeArgs {
     lookupPrekey: (kind, id) => (kind === 'signed-x25519' ? (id === r.spkId ? r.spk : undefined) : id === r.pqId ? r.pqspk : undefined),
     envelope,
   };
-}
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {

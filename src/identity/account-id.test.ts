@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isSamizdatError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
 import { BECH32_CHARSET, bech32mEncode, bytesToWords } from './bech32m.ts';
 import {
   ACCOUNT_ID_LENGTH,
@@ -12,19 +10,10 @@ import {
   isAccountId,
   shortAccountId,
 } from './account-id.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
 const ID = encodeAccountId(KEY);
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 test('an Account ID is "sz1q" + 58 symbols and decodes to its key', () => {
   assert.equal(ID.length, ACCOUNT_ID_LENGTH);

@@ -6,7 +6,6 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import type { PrivateKey } from '../crypto/provider.ts';
 import { concatBytes, utf8 } from '../crypto/bytes.ts';
-import { isSamizdatError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { PrekeyBundleBodySchema, SignedPrekeyBundleSchema } from '../wire/gen/samizdat/v1/identity_pb.ts';
 import { signPrekeyBundle, verifyPrekeyBundle } from './prekey-bundle.ts';
@@ -18,6 +17,7 @@ import {
   MAX_PREKEY_BUNDLE_LIFETIME_MS,
   PREKEY_BUNDLE_MAX_CLOCK_SKEW_MS,
 } from './prekey-bundle-limits.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const provider = createNodeCryptoProvider();
 const identity = provider.generateKey('ed25519');
@@ -42,16 +42,6 @@ const FIELDS: PrekeyBundleFields = {
 };
 const OPTIONS = { expectedIdentity: identity.publicKey, now: NOW };
 const BUNDLE = signPrekeyBundle(provider, identity, FIELDS);
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 type BodyInit = MessageInitShape<typeof PrekeyBundleBodySchema>;
 

@@ -4,7 +4,6 @@ import fc from 'fast-check';
 import vectors from '../../test/vectors/verification.json' with { type: 'json' };
 import { nobleProvider, nodeProvider } from '../../test/support/providers.ts';
 import { fromHex } from '../crypto/bytes.ts';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
 import { deriveAccountKeysFromSeed } from './account-keys.ts';
 import {
   SAFETY_CODE_DIGITS,
@@ -15,20 +14,11 @@ import {
   safetyCodesMatch,
   type SafetyCodeParty,
 } from './safety-code.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const provider = nodeProvider;
 const [A, B] = vectors.accounts.map((a) => ({ identityKey: fromHex(a.identityPublicKey), identityX25519: fromHex(a.identityX25519) }));
 if (A === undefined || B === undefined) throw new Error('verification.json needs two accounts');
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 test('fixed vectors: halves and the code of the two identity.json accounts (computed independently in Python)', () => {
   assert.equal(safetyCodeHalf(provider, A), vectors.accounts[0]?.safetyCodeHalf);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import vectors from '../../test/vectors/verification.json' with { type: 'json' };
 import { nobleProvider, nodeProvider } from '../../test/support/providers.ts';
 import { fromHex, toHex } from '../crypto/bytes.ts';
-import { isSamizdatError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { encodeAccountId } from './account-id.ts';
 import {
   MAX_SAMIZDAT_URI_CHARS,
@@ -16,22 +16,13 @@ import {
   parseSamizdatUri,
   uriMatchesKeys,
 } from './samizdat-uri.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const provider = nodeProvider;
 const accounts = vectors.accounts.map((a) => ({ ...a, ed: fromHex(a.identityPublicKey), x: fromHex(a.identityX25519) }));
 const first = accounts[0];
 if (first === undefined) throw new Error('verification.json needs an account');
 const URI = first.uri;
-
-function codeOf(fn: () => unknown): ErrorCode | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 test('fixed vectors: fingerprint and URI (computed independently in Python), both providers', () => {
   for (const a of accounts) {
