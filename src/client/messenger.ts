@@ -76,6 +76,14 @@ export interface SendResult {
   readonly sessionReset: boolean;
 }
 
+export interface SendOptions {
+  /**
+   * Called with the message id once the message is on disk in state 'sending', before the
+   * envelope travels (a UI shows it at once and hears the outcome from the returned promise).
+   */
+  readonly onRecorded?: (id: string) => void;
+}
+
 export interface MessengerOptions {
   readonly crypto: CryptoProvider;
   readonly now: () => number;
@@ -107,7 +115,7 @@ export interface Messenger {
    * Sends `text` to a contact (name or Account ID) or to any Account ID. Writing to an account
    * whose request is pending accepts it; a blocked account is refused (INVALID_ARGUMENT).
    */
-  send(to: string, text: string): Promise<SendResult>;
+  send(to: string, text: string, options?: SendOptions): Promise<SendResult>;
   /** Accepts a message request (optionally naming the contact) and tells the requester. */
   accept(ref: string, name?: string): Promise<Contact>;
   /** Reads the inbox once (waiting up to `waitMs` for something new) and returns what arrived. */
@@ -274,7 +282,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
     });
 
   /** Encrypts `body` for `peer`, records an outgoing text, and deposits the envelope. */
-  const sendBody = async (peer: Uint8Array, body: ChatBody): Promise<SendResult> => {
+  const sendBody = async (peer: Uint8Array, body: ChatBody, onRecorded?: (id: string) => void): Promise<SendResult> => {
     const messageId = newMessageId(crypto);
     const sentAt = now();
     // Contacts (and a requester we answer: writing accepts them) get our deposit key; strangers do not.
@@ -309,6 +317,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
       return result;
     });
+    if (body.kind === 'text') onRecorded?.(id);
     try {
       const replicas = await deposit(peer, sealed.envelope, sealed.record.peerDepositKey);
       if (body.kind === 'text') db.messages.updateState(peer, id, 'stored');
@@ -351,8 +360,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
       preparedAt = now();
     },
 
-    async send(to, text) {
-      return await sendBody(resolvePeer(to), { kind: 'text', text });
+    async send(to, text, sendOptions = {}) {
+      return await sendBody(resolvePeer(to), { kind: 'text', text }, sendOptions.onRecorded);
     },
 
     async accept(ref, name) {

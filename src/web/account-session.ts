@@ -6,9 +6,8 @@
  *
  * Sending answers as soon as the message is in the database with state 'sending' (the API
  * returns its id at once) and reports the outcome later as a `message-state` event. The
- * messenger records an outgoing message inside its send; this file sees the record through a
- * thin wrapper around the database's `messages.append` given to the messenger (no protocol logic
- * here). No plaintext, key or token is logged.
+ * messenger tells when it has recorded an outgoing message (`onRecorded`). No plaintext, key or
+ * token is logged.
  */
 import { toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
@@ -18,8 +17,7 @@ import type { AccountKeys } from '../identity/account-keys.ts';
 import { encodeSamizdatUri } from '../identity/samizdat-uri.ts';
 import type { ClientNetwork, NetworkStatus, PathStatus } from '../client/client-network.ts';
 import type { Contact } from '../client/contacts.ts';
-import type { MessageRecord } from '../client/conversations.ts';
-import { createMessenger, type IncomingMessage, type Messenger, type SendResult } from '../client/messenger.ts';
+import { createMessenger, type IncomingMessage, type Messenger } from '../client/messenger.ts';
 import type { ProfileDb } from '../client/profile-db.ts';
 import { acceptRequest } from '../client/requests.ts';
 import type { WebEventType, WebEvents } from './events.ts';
@@ -78,12 +76,6 @@ export interface AccountSession {
   close(): Promise<void>;
 }
 
-interface Waiter {
-  readonly peer: string;
-  readonly text: string;
-  readonly resolve: (id: string) => void;
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -117,9 +109,6 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
   const firstRetryMs = options.retryMs ?? RETRY_MS;
   const uri = encodeSamizdatUri(crypto, keys.identityPublicKey, keys.mailboxX25519.publicKey);
   const stop = new AbortController();
-  const waiters: Waiter[] = [];
-  /** Per peer (hex identity key): the send between its start and its record, if any. */
-  const recording = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<unknown>>();
   let link: ClientNetwork | undefined;
   let messenger: Messenger | undefined;
@@ -130,23 +119,6 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
   let interrupt: AbortController | undefined;
   /** Set by republish(): the next round's prepare() runs even if one ran moments ago. */
   let forcePrepare = false;
-
-  /** The messenger's view of the database: appends of outgoing messages are reported to the waiters. */
-  const observedDb: ProfileDb = {
-    ...db,
-    messages: {
-      ...db.messages,
-      append(peer: Uint8Array, message: MessageRecord): boolean {
-        const fresh = db.messages.append(peer, message);
-        if (fresh && message.direction === 'out') {
-          const index = waiters.findIndex((w) => w.peer === toHex(peer) && w.text === message.text);
-          const waiter = index < 0 ? undefined : waiters.splice(index, 1)[0];
-          waiter?.resolve(message.id);
-        }
-        return fresh;
-      },
-    },
-  };
 
   const currentPath = (): PathStatus | null => link?.status().path ?? null;
 
@@ -193,7 +165,7 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
     messenger = createMessenger({
       crypto,
       now,
-      db: observedDb,
+      db,
       keys,
       swarm: connected.swarm,
       mailbox: connected.mailbox,
@@ -293,34 +265,16 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
       const peer = peerOf(to);
       // Not a contact nor an Account ID: the messenger refuses it (NOT_FOUND) and the caller hears why.
       if (peer === undefined) return { id: (await m.send(to, text)).id, state: 'stored' };
-      // One send per peer between its start and its record, so the record seen is this send's.
-      const previous = recording.get(peer.hex) ?? Promise.resolve();
-      let release: () => void = () => undefined;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const turn = previous.then(() => gate);
-      recording.set(peer.hex, turn);
-      await previous;
       let resolveRecorded: (id: string) => void = () => undefined;
       const recorded = new Promise<string>((resolve) => (resolveRecorded = resolve));
-      const waiter: Waiter = { peer: peer.hex, text, resolve: resolveRecorded };
-      waiters.push(waiter);
-      let first: { kind: 'recorded' | 'done'; id: string } | { kind: 'failed'; err: unknown };
-      let sending: Promise<SendResult>;
-      try {
-        sending = track(m.send(to, text));
-        first = await Promise.race([
-          recorded.then((id) => ({ kind: 'recorded' as const, id })),
-          sending.then(
-            (result) => ({ kind: 'done' as const, id: result.id }),
-            (err: unknown) => ({ kind: 'failed' as const, err }),
-          ),
-        ]);
-      } finally {
-        const index = waiters.indexOf(waiter);
-        if (index >= 0) waiters.splice(index, 1);
-        release();
-        if (recording.get(peer.hex) === turn) recording.delete(peer.hex);
-      }
+      const sending = track(m.send(to, text, { onRecorded: (id) => resolveRecorded(id) }));
+      const first = await Promise.race([
+        recorded.then((id) => ({ kind: 'recorded' as const, id })),
+        sending.then(
+          (result) => ({ kind: 'done' as const, id: result.id }),
+          (err: unknown) => ({ kind: 'failed' as const, err }),
+        ),
+      ]);
       if (first.kind === 'failed') throw first.err; // nothing was recorded: the caller hears why
       const { accountId } = peer;
       const id = first.id;
