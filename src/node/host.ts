@@ -14,6 +14,7 @@ import type { Libp2p } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { SamizdatError } from '../errors.ts';
+import { createNoiseCrypto } from './noise-crypto.ts';
 import type { PeerTarget, RpcTransport } from '../wire/index.ts';
 
 /**
@@ -60,7 +61,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     start: false,
     addresses: { listen: [...options.listen] },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: createNoiseCrypto() })],
     streamMuxers: [yamux()],
     services: { identify: identify(), ping: ping() },
     connectionManager: { inboundConnectionThreshold: MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND },
