@@ -6,7 +6,7 @@
 import { create } from '@bufbuild/protobuf';
 import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { CreateLayerSchema, ExitPayloadSchema, OnionResponseSchema, SealedLayerSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { ExitPayloadSchema, OnionResponseSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, encodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
 import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts';
 import { assertPeerTarget, toHopAddress } from './hop-address.ts';
@@ -83,7 +83,7 @@ export class OnionCircuit {
   createRequest(options: { timeoutMs: number }): Uint8Array {
     checkTimeout(options.timeoutMs);
     return encodeOnionRequest({
-      request: { case: 'create', value: { circuitId: this.circuitId, layer: decodeMessage(CreateLayerSchema, this.createLayer) } },
+      request: { case: 'create', value: { circuitId: this.circuitId, layer: this.createLayer } },
       timeoutMs: options.timeoutMs,
     });
   }
@@ -99,7 +99,7 @@ export class OnionCircuit {
     checkTimeout(options.timeoutMs);
     const layer = wrapRequest(this.crypto, this.sealers, exitPayload);
     return encodeOnionRequest({
-      request: { case: 'relay', value: { circuitId: this.circuitId, layer: decodeMessage(SealedLayerSchema, layer) } },
+      request: { case: 'relay', value: { circuitId: this.circuitId, layer } },
       timeoutMs: options.timeoutMs,
     });
   }
@@ -173,7 +173,7 @@ export class OnionCircuit {
       const response = decodeMessage(OnionResponseSchema, responseBytes);
       if (response.response.case === 'error') throw errorFromReply(response.response.value);
       if (response.response.case !== expected) throw new SamizdatError('MALFORMED', `the guard answered ${String(response.response.case)}, not ${expected}`);
-      sealed = encodeMessage(SealedLayerSchema, response.response.value);
+      sealed = response.response.value;
     } catch (err) {
       throw pathFailed(0, err);
     }

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import { OnionRequestSchema, OnionResponseSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { OnionRequestSchema, OnionResponseSchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
 import { REQUEST_SIZE_SLACK, RESPONSE_SIZE_SLACK, encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
 import { PADDING_BUCKETS } from './padding.ts';
+
+/** A serialized SealedLayer, as a hop puts it in RelayData.layer and OnionResponse.relayed. */
+const sealedLayer = (sealed: Uint8Array): Uint8Array => encodeMessage(SealedLayerSchema, create(SealedLayerSchema, { nonce: new Uint8Array(12), sealed }));
 
 const requestSizes = new Set(PADDING_BUCKETS.map((b) => b + REQUEST_SIZE_SLACK));
 const responseSizes = new Set(PADDING_BUCKETS.map((b) => b + RESPONSE_SIZE_SLACK));
@@ -14,7 +17,7 @@ describe('onion message size classes', () => {
   it('a filled request is exactly the protobuf encoding with that padding, and lands on a size class', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 70_000 }), fc.integer({ min: 0, max: 300_000 }), (sealed, timeoutMs) => {
-        const init = { request: { case: 'relay' as const, value: { circuitId: new Uint8Array(16).fill(7), layer: { nonce: new Uint8Array(12), sealed } } }, timeoutMs };
+        const init = { request: { case: 'relay' as const, value: { circuitId: new Uint8Array(16).fill(7), layer: sealedLayer(sealed) } }, timeoutMs };
         const filled = encodeOnionRequest(init);
         const decoded = decodeMessage(OnionRequestSchema, filled);
         assert.deepEqual(encodeMessage(OnionRequestSchema, create(OnionRequestSchema, { ...init, padding: decoded.padding })), filled);
@@ -28,7 +31,7 @@ describe('onion message size classes', () => {
   it('a filled response is exactly the protobuf encoding with that padding, and lands on a size class', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 70_000 }), (sealed) => {
-        const init = { response: { case: 'relayed' as const, value: { nonce: new Uint8Array(12), sealed } } };
+        const init = { response: { case: 'relayed' as const, value: sealedLayer(sealed) } };
         const filled = encodeOnionResponse(init);
         const decoded = decodeMessage(OnionResponseSchema, filled);
         assert.deepEqual(encodeMessage(OnionResponseSchema, create(OnionResponseSchema, { ...init, padding: decoded.padding })), filled);

@@ -9,20 +9,17 @@ import { create } from '@bufbuild/protobuf';
 import type { CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
-  CreateLayerSchema,
   DeliverSchema,
   ExitPayloadSchema,
   OnionRequestSchema,
   OnionResponseSchema,
-  SealedLayerSchema,
-  TargetLayerSchema,
   type CreateCircuit,
   type Deliver,
   type DestroyCircuit,
   type OnionRequest,
   type RelayData,
 } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { decodeMessage, encodeMessage, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
+import { decodeMessage, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
 import { createCircuitTable, type Circuit } from './circuit-table.ts';
 import { CIRCUIT_ID_LENGTH } from './client-circuit.ts';
 import { peelCreateLayer } from './create-onion.ts';
@@ -88,7 +85,6 @@ export interface RelayService {
 type Budget = { readonly timeoutMs: number; readonly signal: AbortSignal };
 
 const errorResponse = (err: unknown): Uint8Array => encodeOnionResponse({ response: { case: 'error', value: errorReplyFromError(err) } });
-const sealedMessage = (bytes: Uint8Array) => decodeMessage(SealedLayerSchema, bytes);
 
 export function createRelayService(options: RelayServiceOptions): RelayService {
   const { transport, crypto, keys, now, deliver, observer } = options;
@@ -123,7 +119,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     return decodeMessage(OnionResponseSchema, bytes);
   };
 
-  const sealFor = (circuit: Circuit, content: BackwardContent) => sealedMessage(sealBackward(circuit.backward, content));
+  const sealFor = (circuit: Circuit, content: BackwardContent) => sealBackward(circuit.backward, content);
 
   const destroyNext = (circuit: Circuit): void => {
     const next = circuit.next;
@@ -134,18 +130,18 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   const handleCreate = async (fromPeer: string, msg: CreateCircuit, budget: Budget): Promise<Uint8Array> => {
     if (msg.circuitId.length !== CIRCUIT_ID_LENGTH) throw new SamizdatError('MALFORMED', `circuit_id must be ${CIRCUIT_ID_LENGTH} bytes`);
-    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'create without a layer');
-    const peeled = peelCreateLayer(crypto, keys, createReplay, encodeMessage(CreateLayerSchema, msg.layer), layerClock());
+    if (msg.layer.length === 0) throw new SamizdatError('MALFORMED', 'create without a layer');
+    const peeled = peelCreateLayer(crypto, keys, createReplay, msg.layer, layerClock());
     const circuit = circuits.add(fromPeer, msg.circuitId, peeled.keys, now());
     const next = peeled.next;
     observe({ role: next === undefined ? 'exit' : 'relay', kind: 'create', fromPeer, circuitId: circuit.circuitId, plaintext: peeled.plaintext, ...(next === undefined ? {} : { toPeer: next.peerId }) });
     if (next === undefined) return encodeOnionResponse({ response: { case: 'created', value: sealFor(circuit, { inner: new Uint8Array(0) }) } });
     const outgoingId = crypto.randomBytes(CIRCUIT_ID_LENGTH);
-    const layer = decodeMessage(CreateLayerSchema, peeled.inner);
+    const layer = peeled.inner;
     let content: BackwardContent;
     try {
       const answer = await forward(next, (timeoutMs) => encodeOnionRequest({ request: { case: 'create', value: { circuitId: outgoingId, layer } }, timeoutMs }), budget);
-      if (answer.response.case === 'created') content = { inner: encodeMessage(SealedLayerSchema, answer.response.value) };
+      if (answer.response.case === 'created') content = { inner: answer.response.value };
       else if (answer.response.case === 'error') content = { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
       else content = { failure: { hop: 1, error: new SamizdatError('MALFORMED', 'the next hop answered create with something else') } };
     } catch (err) {
@@ -160,7 +156,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const exitDeliver = async (fromPeer: string, circuit: Circuit, plaintext: Uint8Array, budget: Budget): Promise<BackwardContent> => {
     const payload = decodeCanonical(ExitPayloadSchema, plaintext);
     const target = fromHopAddress(payload.target);
-    const layer = decodeMessage(TargetLayerSchema, payload.targetLayer);
+    const layer = payload.targetLayer;
     observe({ role: 'exit', kind: 'relay', fromPeer, toPeer: target.peerId, circuitId: circuit.circuitId, plaintext });
     try {
       const answer =
@@ -178,8 +174,8 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const handleRelay = async (fromPeer: string, msg: RelayData, budget: Budget): Promise<Uint8Array> => {
     const circuit = circuits.get(fromPeer, msg.circuitId);
     if (circuit === undefined) throw new SamizdatError('MALFORMED', 'unknown circuit');
-    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'relay without a layer');
-    const plaintext = openLayer(crypto, circuit.keys.forwardKey, circuit.window, encodeMessage(SealedLayerSchema, msg.layer));
+    if (msg.layer.length === 0) throw new SamizdatError('MALFORMED', 'relay without a layer');
+    const plaintext = openLayer(crypto, circuit.keys.forwardKey, circuit.window, msg.layer);
     circuit.inFlight += 1;
     circuit.lastUsedMs = now();
     try {
@@ -188,11 +184,11 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       if (next === undefined) {
         content = await exitDeliver(fromPeer, circuit, plaintext, budget);
       } else {
-        const layer = sealedMessage(plaintext);
+        const layer = plaintext;
         observe({ role: 'relay', kind: 'relay', fromPeer, toPeer: next.target.peerId, circuitId: circuit.circuitId, plaintext });
         try {
           const answer = await forward(next.target, (timeoutMs) => encodeOnionRequest({ request: { case: 'relay', value: { circuitId: next.circuitId, layer } }, timeoutMs }), budget);
-          if (answer.response.case === 'relayed') content = { inner: encodeMessage(SealedLayerSchema, answer.response.value) };
+          if (answer.response.case === 'relayed') content = { inner: answer.response.value };
           else if (answer.response.case === 'error') content = { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
           else content = { failure: { hop: 1, error: new SamizdatError('MALFORMED', 'the next hop answered relay with something else') } };
         } catch (err) {
@@ -207,8 +203,8 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   };
 
   const handleDeliver = async (fromPeer: string, msg: Deliver, budget: Budget): Promise<Uint8Array> => {
-    if (msg.layer === undefined) throw new SamizdatError('MALFORMED', 'deliver without a layer');
-    const opened = openTargetRequest(crypto, keys, targetReplay, targetSessions, encodeMessage(TargetLayerSchema, msg.layer), { fromPeer, clock: layerClock() });
+    if (msg.layer.length === 0) throw new SamizdatError('MALFORMED', 'deliver without a layer');
+    const opened = openTargetRequest(crypto, keys, targetReplay, targetSessions, msg.layer, { fromPeer, clock: layerClock() });
     observe({ role: 'target', kind: 'deliver', fromPeer, plaintext: opened.request });
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to answer');

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file samizdat/v1/onion.proto.
  */
 export const file_samizdat_v1_onion: GenFile = /*@__PURE__*/
-  fileDesc("ChdzYW1pemRhdC92MS9vbmlvbi5wcm90bxILc2FtaXpkYXQudjEiMAoKSG9wQWRkcmVzcxIPCgdwZWVyX2lkGAEgASgJEhEKCWFkZHJlc3NlcxgCIAMoCSJFCgtDcmVhdGVMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMIlsKD0NyZWF0ZUxheWVyQm9keRIlCgRuZXh0GAEgASgLMhcuc2FtaXpkYXQudjEuSG9wQWRkcmVzcxINCgVpbm5lchgCIAEoDBISCgpzZW50X2F0X21zGAMgASgEIiwKC1NlYWxlZExheWVyEg0KBW5vbmNlGAEgASgMEg4KBnNlYWxlZBgCIAEoDCJMCgtFeGl0UGF5bG9hZBInCgZ0YXJnZXQYASABKAsyFy5zYW1pemRhdC52MS5Ib3BBZGRyZXNzEhQKDHRhcmdldF9sYXllchgCIAEoDCJqCgtUYXJnZXRMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMEhIKCnNlc3Npb25faWQYBCABKAwSDwoHY291bnRlchgFIAEoBCI4ChFUYXJnZXRSZXF1ZXN0Qm9keRISCgpzZW50X2F0X21zGAEgASgEEg8KB3JlcXVlc3QYAiABKAwi7gEKDE9uaW9uUmVxdWVzdBIsCgZjcmVhdGUYASABKAsyGi5zYW1pemRhdC52MS5DcmVhdGVDaXJjdWl0SAASJwoFcmVsYXkYAiABKAsyFi5zYW1pemRhdC52MS5SZWxheURhdGFIABInCgdkZWxpdmVyGAMgASgLMhQuc2FtaXpkYXQudjEuRGVsaXZlckgAEi4KB2Rlc3Ryb3kYBCABKAsyGy5zYW1pemRhdC52MS5EZXN0cm95Q2lyY3VpdEgAEhIKCnRpbWVvdXRfbXMYDiABKA0SDwoHcGFkZGluZxgPIAEoDEIJCgdyZXF1ZXN0IkwKDUNyZWF0ZUNpcmN1aXQSEgoKY2lyY3VpdF9pZBgBIAEoDBInCgVsYXllchgCIAEoCzIYLnNhbWl6ZGF0LnYxLkNyZWF0ZUxheWVyIkgKCVJlbGF5RGF0YRISCgpjaXJjdWl0X2lkGAEgASgMEicKBWxheWVyGAIgASgLMhguc2FtaXpkYXQudjEuU2VhbGVkTGF5ZXIiMgoHRGVsaXZlchInCgVsYXllchgBIAEoCzIYLnNhbWl6ZGF0LnYxLlRhcmdldExheWVyIiQKDkRlc3Ryb3lDaXJjdWl0EhIKCmNpcmN1aXRfaWQYASABKAwi2gEKDU9uaW9uUmVzcG9uc2USKwoHY3JlYXRlZBgBIAEoCzIYLnNhbWl6ZGF0LnYxLlNlYWxlZExheWVySAASKwoHcmVsYXllZBgCIAEoCzIYLnNhbWl6ZGF0LnYxLlNlYWxlZExheWVySAASEwoJZGVsaXZlcmVkGAMgASgMSAASKAoFZXJyb3IYBCABKAsyFy5zYW1pemRhdC52MS5FcnJvclJlcGx5SAASEwoJZGVzdHJveWVkGAUgASgISAASDwoHcGFkZGluZxgPIAEoDEIKCghyZXNwb25zZSJBCgpIb3BGYWlsdXJlEgsKA2hvcBgBIAEoDRImCgVlcnJvchgCIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHkiUwoMQmFja3dhcmRCb2R5Eg8KBWlubmVyGAEgASgMSAASKgoHZmFpbHVyZRgCIAEoCzIXLnNhbWl6ZGF0LnYxLkhvcEZhaWx1cmVIAEIGCgRib2R5IlgKElRhcmdldFJlc3BvbnNlQm9keRIQCgZhbnN3ZXIYASABKAxIABIoCgVlcnJvchgCIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHlIAEIGCgRib2R5YgZwcm90bzM", [file_samizdat_v1_frame]);
+  fileDesc("ChdzYW1pemRhdC92MS9vbmlvbi5wcm90bxILc2FtaXpkYXQudjEiMAoKSG9wQWRkcmVzcxIPCgdwZWVyX2lkGAEgASgJEhEKCWFkZHJlc3NlcxgCIAMoCSJFCgtDcmVhdGVMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMIlsKD0NyZWF0ZUxheWVyQm9keRIlCgRuZXh0GAEgASgLMhcuc2FtaXpkYXQudjEuSG9wQWRkcmVzcxINCgVpbm5lchgCIAEoDBISCgpzZW50X2F0X21zGAMgASgEIiwKC1NlYWxlZExheWVyEg0KBW5vbmNlGAEgASgMEg4KBnNlYWxlZBgCIAEoDCJMCgtFeGl0UGF5bG9hZBInCgZ0YXJnZXQYASABKAsyFy5zYW1pemRhdC52MS5Ib3BBZGRyZXNzEhQKDHRhcmdldF9sYXllchgCIAEoDCJqCgtUYXJnZXRMYXllchIOCgZrZXlfaWQYASABKAwSFgoOa2VtX2NpcGhlcnRleHQYAiABKAwSDgoGc2VhbGVkGAMgASgMEhIKCnNlc3Npb25faWQYBCABKAwSDwoHY291bnRlchgFIAEoBCI4ChFUYXJnZXRSZXF1ZXN0Qm9keRISCgpzZW50X2F0X21zGAEgASgEEg8KB3JlcXVlc3QYAiABKAwi7gEKDE9uaW9uUmVxdWVzdBIsCgZjcmVhdGUYASABKAsyGi5zYW1pemRhdC52MS5DcmVhdGVDaXJjdWl0SAASJwoFcmVsYXkYAiABKAsyFi5zYW1pemRhdC52MS5SZWxheURhdGFIABInCgdkZWxpdmVyGAMgASgLMhQuc2FtaXpkYXQudjEuRGVsaXZlckgAEi4KB2Rlc3Ryb3kYBCABKAsyGy5zYW1pemRhdC52MS5EZXN0cm95Q2lyY3VpdEgAEhIKCnRpbWVvdXRfbXMYDiABKA0SDwoHcGFkZGluZxgPIAEoDEIJCgdyZXF1ZXN0IjIKDUNyZWF0ZUNpcmN1aXQSEgoKY2lyY3VpdF9pZBgBIAEoDBINCgVsYXllchgCIAEoDCIuCglSZWxheURhdGESEgoKY2lyY3VpdF9pZBgBIAEoDBINCgVsYXllchgCIAEoDCIYCgdEZWxpdmVyEg0KBWxheWVyGAEgASgMIiQKDkRlc3Ryb3lDaXJjdWl0EhIKCmNpcmN1aXRfaWQYASABKAwipgEKDU9uaW9uUmVzcG9uc2USEQoHY3JlYXRlZBgBIAEoDEgAEhEKB3JlbGF5ZWQYAiABKAxIABITCglkZWxpdmVyZWQYAyABKAxIABIoCgVlcnJvchgEIAEoCzIXLnNhbWl6ZGF0LnYxLkVycm9yUmVwbHlIABITCglkZXN0cm95ZWQYBSABKAhIABIPCgdwYWRkaW5nGA8gASgMQgoKCHJlc3BvbnNlIkEKCkhvcEZhaWx1cmUSCwoDaG9wGAEgASgNEiYKBWVycm9yGAIgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseSJTCgxCYWNrd2FyZEJvZHkSDwoFaW5uZXIYASABKAxIABIqCgdmYWlsdXJlGAIgASgLMhcuc2FtaXpkYXQudjEuSG9wRmFpbHVyZUgAQgYKBGJvZHkiWAoSVGFyZ2V0UmVzcG9uc2VCb2R5EhAKBmFuc3dlchgBIAEoDEgAEigKBWVycm9yGAIgASgLMhcuc2FtaXpkYXQudjEuRXJyb3JSZXBseUgAQgYKBGJvZHliBnByb3RvMw", [file_samizdat_v1_frame]);
 
 /**
  * Where a hop forwards: a node of the consensus.
@@ -301,9 +301,13 @@ export type CreateCircuit = Message<"samizdat.v1.CreateCircuit"> & {
   circuitId: Uint8Array;
 
   /**
-   * @generated from field: samizdat.v1.CreateLayer layer = 2;
+   * A serialized CreateLayer. Carried as bytes (the same encoding as the embedded message) so a hop
+   * forwards what it received without decoding and re-encoding it; the hop that reads it decodes
+   * it canonically.
+   *
+   * @generated from field: bytes layer = 2;
    */
-  layer?: CreateLayer | undefined;
+  layer: Uint8Array;
 };
 
 /**
@@ -323,9 +327,13 @@ export type RelayData = Message<"samizdat.v1.RelayData"> & {
   circuitId: Uint8Array;
 
   /**
-   * @generated from field: samizdat.v1.SealedLayer layer = 2;
+   * A serialized SealedLayer. Carried as bytes (the same encoding as the embedded message) so a hop
+   * forwards what it received without decoding and re-encoding it; the hop that reads it decodes
+   * it canonically.
+   *
+   * @generated from field: bytes layer = 2;
    */
-  layer?: SealedLayer | undefined;
+  layer: Uint8Array;
 };
 
 /**
@@ -340,9 +348,13 @@ export const RelayDataSchema: GenMessage<RelayData> = /*@__PURE__*/
  */
 export type Deliver = Message<"samizdat.v1.Deliver"> & {
   /**
-   * @generated from field: samizdat.v1.TargetLayer layer = 1;
+   * A serialized TargetLayer. Carried as bytes (the same encoding as the embedded message) so a hop
+   * forwards what it received without decoding and re-encoding it; the hop that reads it decodes
+   * it canonically.
+   *
+   * @generated from field: bytes layer = 1;
    */
-  layer?: TargetLayer | undefined;
+  layer: Uint8Array;
 };
 
 /**
@@ -380,18 +392,20 @@ export type OnionResponse = Message<"samizdat.v1.OnionResponse"> & {
     /**
      * Circuit built (every hop after this one too); sealed by this hop's backward key so the
      * client knows which hop answered.
+     * A serialized SealedLayer (bytes, as for RelayData.layer).
      *
-     * @generated from field: samizdat.v1.SealedLayer created = 1;
+     * @generated from field: bytes created = 1;
      */
-    value: SealedLayer;
+    value: Uint8Array;
     case: "created";
   } | {
     /**
      * The relayed answer, one layer per hop.
+     * A serialized SealedLayer.
      *
-     * @generated from field: samizdat.v1.SealedLayer relayed = 2;
+     * @generated from field: bytes relayed = 2;
      */
-    value: SealedLayer;
+    value: Uint8Array;
     case: "relayed";
   } | {
     /**
