@@ -15,46 +15,39 @@ export interface ReplayWindow {
   accept(counter: bigint): boolean;
 }
 
+/**
+ * The bitmap is a ring indexed by counter mod size (RFC 6479): moving the window forward clears
+ * only the slots it passes, so accepting the next counter costs O(1), not a shift of the bitmap.
+ */
 export function createReplayWindow(size: number = REPLAY_WINDOW_SIZE): ReplayWindow {
-  const words = Math.ceil(size / 32);
-  let bits = new Uint32Array(words); // bit i set: counter (highest - i) was seen
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError('replay window size must be a positive integer');
+  const bigSize = BigInt(size);
+  const bits = new Uint32Array(Math.ceil(size / 32));
   let highest: bigint | undefined;
 
-  const test = (offset: number): boolean => (((bits[offset >>> 5] ?? 0) >>> (offset & 31)) & 1) === 1;
-  const set = (offset: number): void => {
-    bits[offset >>> 5] = (bits[offset >>> 5] ?? 0) | (1 << (offset & 31));
+  const slot = (counter: bigint): number => Number(counter % bigSize);
+  const test = (i: number): boolean => (((bits[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1;
+  const set = (i: number): void => {
+    bits[i >>> 5] = (bits[i >>> 5] ?? 0) | (1 << (i & 31));
   };
-  const shift = (by: number): void => {
-    if (by >= size) {
-      bits = new Uint32Array(words);
-      return;
-    }
-    const next = new Uint32Array(words);
-    for (let i = 0; i + by < size; i++) {
-      if (test(i)) {
-        const j = i + by;
-        next[j >>> 5] = (next[j >>> 5] ?? 0) | (1 << (j & 31));
-      }
-    }
-    bits = next;
+  const clear = (i: number): void => {
+    bits[i >>> 5] = (bits[i >>> 5] ?? 0) & ~(1 << (i & 31));
   };
 
   const window: ReplayWindow = {
     check(counter) {
       if (highest === undefined || counter > highest) return true;
-      const offset = highest - counter;
-      return offset < BigInt(size) && !test(Number(offset));
+      return highest - counter < bigSize && !test(slot(counter));
     },
     accept(counter) {
       if (!window.check(counter)) return false;
-      if (highest === undefined) {
-        highest = counter;
-      } else if (counter > highest) {
-        const by = counter - highest;
-        shift(by >= BigInt(size) ? size : Number(by));
+      if (highest === undefined || counter > highest) {
+        const by = highest === undefined ? bigSize : counter - highest;
+        if (by >= bigSize) bits.fill(0);
+        else for (let c = (highest ?? 0n) + 1n; c <= counter; c++) clear(slot(c));
         highest = counter;
       }
-      set(Number(highest - counter));
+      set(slot(counter));
       return true;
     },
   };

@@ -56,20 +56,22 @@ describe('replay window', () => {
     assert.equal(w.check(base + 2001n), true);
   });
 
-  it('matches a set model under random use', () => {
-    const w = createReplayWindow(64);
-    const seen = new Set<bigint>();
-    let highest = -1n;
-    let x = 12345;
-    for (let i = 0; i < 5_000; i++) {
-      x = (x * 1103515245 + 12345) % 2 ** 31;
-      const c = BigInt(Math.max(0, Number(highest) + (x % 100) - 70));
-      const expected = !seen.has(c) && (highest < 0n || c > highest || highest - c < 64n);
-      assert.equal(w.accept(c), expected, `counter ${c}`);
-      if (expected) {
-        seen.add(c);
-        if (c > highest) highest = c;
+  for (const size of [64, 50, 1]) {
+    it(`matches a set model under random use (window of ${size})`, () => {
+      const w = createReplayWindow(size);
+      const seen = new Set<bigint>();
+      let highest = -1n;
+      let x = 12345;
+      for (let i = 0; i < 5_000; i++) {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        const c = BigInt(Math.max(0, Number(highest) + (x % 100) - 70));
+        const expected = !seen.has(c) && (highest < 0n || c > highest || highest - c < BigInt(size));
+        assert.equal(w.accept(c), expected, `counter ${c}`);
+        if (expected) {
+          seen.add(c);
+          if (c > highest) highest = c;
+        }
       }
-    }
-  });
+    });
+  }
 });

@@ -8,10 +8,9 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { SamizdatError } from '../errors.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
 
+/** Byte equality (native memcmp; the bytes are public wire data, so no constant-time need). */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /** decodeMessage, then MALFORMED unless `bytes` is the canonical encoding of the result. */

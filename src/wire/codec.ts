@@ -2,11 +2,12 @@
  * Total protobuf decoding: untrusted bytes either become a message or raise SamizdatError
  * MALFORMED / TOO_LARGE, never a library exception. Sizes are checked before parsing.
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { fromBinary } from '@bufbuild/protobuf';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { assertBytes } from '../crypto/bytes.ts';
 import { SamizdatError } from '../errors.ts';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_NESTING } from './limits.ts';
+import { encodeTrailingBytes } from './trailing-bytes.ts';
 
 export interface CodecOptions {
   /** Largest encoded message accepted, in bytes. Defaults to MAX_FRAME_BYTES. */
@@ -55,7 +56,7 @@ export function encodeMessage<Desc extends DescMessage>(
 ): Uint8Array {
   let bytes: Uint8Array;
   try {
-    bytes = toBinary(schema, message);
+    bytes = encodeTrailingBytes(schema, message);
   } catch (err) {
     throw new SamizdatError('INVALID_ARGUMENT', `cannot encode ${schema.typeName}`, { cause: err });
   }
