@@ -240,8 +240,9 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       const request: OnionRequest = decodeMessage(OnionRequestSchema, body);
       const asked = request.timeoutMs === 0 ? limits.defaultTimeoutMs : request.timeoutMs;
       const timeoutMs = Math.min(asked, limits.maxTimeoutMs);
-      const stopSignal = running?.signal ?? AbortSignal.abort();
-      const budget: Budget = { timeoutMs, signal: AbortSignal.any([signal, stopSignal, AbortSignal.timeout(timeoutMs)]) };
+      // `signal` is the session's: aborted when the stream ends or the relay stops. The time limit
+      // is enforced where time is spent: each forward's RPC deadline and the target's handler timer.
+      const budget: Budget = { timeoutMs, signal };
       switch (request.request.case) {
         case 'create':
           return await handleCreate(fromPeer, request.request.value, budget);

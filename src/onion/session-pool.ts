@@ -48,7 +48,8 @@ export function createRelaySessionPool(transport: RpcTransport, protocol: string
         open = await entry;
       }
       try {
-        return await open.request(body, { timeoutMs: options.timeoutMs, signal: AbortSignal.any([options.signal, closing.signal]) });
+        // close() closes every session, which fails its pending requests: no need to watch `closing` here.
+        return await open.request(body, { timeoutMs: options.timeoutMs, signal: options.signal });
       } catch (err) {
         if (open.closed) forget(target.peerId, entry);
         throw isSamizdatError(err) ? err : new SamizdatError('PATH_FAILED', 'the session failed', { cause: err });

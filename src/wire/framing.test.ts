@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { concatBytes } from '../crypto/bytes.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { FrameDecoder, decodeFrames, encodeFrame } from './framing.ts';
+import { FrameDecoder, decodeFrames, encodeFrame, framedLength, writeFrameInto } from './framing.ts';
 import { MAX_FRAME_BYTES, MAX_VARINT_PREFIX_BYTES } from './limits.ts';
 import { encodeUvarint } from './varint.ts';
 
@@ -55,6 +55,20 @@ describe('framing', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('writeFrameInto lays frames side by side exactly as encodeFrame would, in framedLength bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 16_000, maxLength: 17_000 })), { maxLength: 6 }), (payloads) => {
+        const out = new Uint8Array(payloads.reduce((n, p) => n + framedLength(p.length), 0));
+        let at = 0;
+        for (const payload of payloads) at = writeFrameInto(out, at, payload);
+        assert.equal(at, out.length);
+        assert.deepEqual(out, concatBytes(...payloads.map((p) => encodeFrame(p))));
+      }),
+      { numRuns: 100 },
+    );
+    for (const n of [0, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152]) assert.equal(framedLength(n), encodeUvarint(n).length + n);
   });
 
   it('decodes byte by byte and several frames in one chunk', () => {

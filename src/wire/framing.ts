@@ -43,6 +43,25 @@ export function encodeFrame(payload: Uint8Array, options: FrameOptions = {}): Ui
   return frame;
 }
 
+/** Bytes a frame of `payloadLength` takes: its varint prefix and the payload. */
+export function framedLength(payloadLength: number): number {
+  let prefix = 1;
+  for (let n = payloadLength; n >= 0x80; n = Math.floor(n / 0x80)) prefix += 1;
+  return prefix + payloadLength;
+}
+
+/**
+ * Writes the frame of `payload` (varint length, then payload) into `out` at `at` and returns the
+ * offset after it, so a sender can lay several frames into one buffer with one copy each. The
+ * caller sized `out` with framedLength and checked the payload against its frame limit.
+ */
+export function writeFrameInto(out: Uint8Array, at: number, payload: Uint8Array): number {
+  const prefix = encodeUvarint(payload.length);
+  out.set(prefix, at);
+  out.set(payload, at + prefix.length);
+  return at + prefix.length + payload.length;
+}
+
 /**
  * Splits a byte stream into frames. Feed it chunks with `push`, which returns the frames those
  * chunks completed (each a fresh copy, never a view into a pushed chunk), and call `end` when the

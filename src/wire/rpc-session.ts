@@ -9,11 +9,10 @@
  * by the transport's own flow control instead of growing our memory.
  */
 import { create } from '@bufbuild/protobuf';
-import { concatBytes } from '../crypto/bytes.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { errorFromReply, errorReplyFromError } from './error-reply.ts';
-import { FrameDecoder, encodeFrame } from './framing.ts';
+import { FrameDecoder, framedLength, writeFrameInto } from './framing.ts';
 import { SessionFrameSchema, type SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { RpcStream } from './stream-rpc.ts';
@@ -58,9 +57,12 @@ class FrameWriter {
   }
 
   write(frame: SessionFrame): Promise<void> {
-    const bytes = encodeFrame(encodeMessage(SessionFrameSchema, frame), { maxBytes: this.maxBytes });
+    const payload = encodeMessage(SessionFrameSchema, frame);
+    if (payload.length > this.maxBytes) {
+      throw new SamizdatError('TOO_LARGE', `frame of ${payload.length} bytes exceeds the limit of ${this.maxBytes}`, { detail: { limit: this.maxBytes, actual: payload.length } });
+    }
     return new Promise<void>((resolve, reject) => {
-      this.queued.push(bytes);
+      this.queued.push(payload);
       this.waiters.push({ resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
@@ -72,19 +74,24 @@ class FrameWriter {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const frames = this.queued;
+    const payloads = this.queued;
     const waiters = this.waiters;
     this.queued = [];
     this.waiters = [];
     try {
       let start = 0;
-      while (start < frames.length) {
-        let end = start + 1;
-        let size = frames[start]?.byteLength ?? 0;
-        while (end < frames.length && size + (frames[end]?.byteLength ?? 0) <= MAX_COALESCED_BYTES) size += frames[end++]?.byteLength ?? 0;
-        const chunk = end - start === 1 ? frames[start] : concatBytes(...frames.slice(start, end));
+      while (start < payloads.length) {
+        // Frames [start, end) as one buffer: each its varint length, then its payload.
+        let end = start;
+        let size = 0;
+        do {
+          size += framedLength(payloads[end]?.length ?? 0);
+          end += 1;
+        } while (end < payloads.length && size + framedLength(payloads[end]?.length ?? 0) <= MAX_COALESCED_BYTES);
+        const chunk = new Uint8Array(size);
+        let at = 0;
+        for (let i = start; i < end; i++) at = writeFrameInto(chunk, at, payloads[i] ?? new Uint8Array(0));
         start = end;
-        if (chunk === undefined) break;
         if (this.needsDrain) {
           await this.stream.onDrain();
           this.needsDrain = false;
