@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { OnionRequestSchema, OnionResponseSchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
@@ -25,6 +25,26 @@ describe('onion message size classes', () => {
         assert.ok(decoded.padding.every((b) => b === 0));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('every kind of request encodes exactly as protobuf does (the request field is laid out before the rest)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20_000 }), fc.integer({ min: 0, max: 300_000 }), (layer, timeoutMs) => {
+        const circuitId = new Uint8Array(16).fill(9);
+        for (const request of [
+          { case: 'create' as const, value: { circuitId, layer } },
+          { case: 'relay' as const, value: { circuitId, layer } },
+          { case: 'deliver' as const, value: { layer } },
+          { case: 'destroy' as const, value: { circuitId } },
+          { case: undefined },
+        ]) {
+          const filled = encodeOnionRequest({ request, timeoutMs });
+          const decoded = decodeMessage(OnionRequestSchema, filled);
+          assert.deepEqual(filled, toBinary(OnionRequestSchema, create(OnionRequestSchema, { request, timeoutMs, padding: decoded.padding })));
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

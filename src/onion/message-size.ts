@@ -7,7 +7,8 @@
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { SamizdatError } from '../errors.ts';
-import { OnionRequestSchema, OnionResponseSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { OnionRequestSchema, OnionResponseSchema, type OnionRequest } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { MAX_FRAME_BYTES, encodeMessage } from '../wire/index.ts';
 import { PADDING_BUCKETS } from './padding.ts';
 
@@ -83,12 +84,32 @@ function fill(bare: Uint8Array, slack: number): Uint8Array {
   });
 }
 
+/**
+ * The request without padding. Its oneof `request` (fields 1-4, carrying the large layer) comes
+ * before timeout_ms (14), and protobuf writes fields in number order; so the encoding is the
+ * request field (tag, length, the submessage, itself encoded with its layer appended in one copy)
+ * followed by the encoding of the rest. Identical bytes (message-size.test.ts), without toBinary
+ * growing a buffer through the whole layer.
+ */
+function encodeBareRequest(message: OnionRequest): Uint8Array {
+  const { request } = message;
+  const field = request.case === undefined ? undefined : OnionRequestSchema.field[request.case];
+  if (request.case === undefined || field?.fieldKind !== 'message') return encodeMessage(OnionRequestSchema, message);
+  const inner = encodeMessage(field.message, request.value);
+  const rest = encodeMessage(OnionRequestSchema, { ...message, request: { case: undefined } });
+  const prefix = new BinaryWriter().tag(field.number, WireType.LengthDelimited).uint32(inner.length).finish();
+  const out = new Uint8Array(prefix.length + inner.length + rest.length);
+  out.set(prefix, 0);
+  out.set(inner, prefix.length);
+  out.set(rest, prefix.length + inner.length);
+  return out;
+}
+
 /** Encodes an OnionRequest filled to its size class. */
 export function encodeOnionRequest(init: MessageInitShape<typeof OnionRequestSchema>): Uint8Array {
   const message = create(OnionRequestSchema, init);
   message.padding = new Uint8Array(0);
-  const bare = encodeMessage(OnionRequestSchema, message);
-  return fill(bare, REQUEST_SIZE_SLACK);
+  return fill(encodeBareRequest(message), REQUEST_SIZE_SLACK);
 }
 
 /** Encodes an OnionResponse filled to its size class. */
