@@ -14,7 +14,7 @@ import type { Libp2p } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { SamizdatError } from '../errors.ts';
-import { createNoiseCrypto } from './noise-crypto.ts';
+import { createNoiseCrypto } from '../crypto/noise-crypto.ts';
 import type { PeerTarget, RpcTransport } from '../wire/index.ts';
 
 /**
