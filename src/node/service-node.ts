@@ -22,6 +22,7 @@ import { serveMetrics, type Gauge } from './metrics.ts';
 import { openOnionKeyStore } from './onion-key-store.ts';
 import { createRelayService } from '../onion/index.ts';
 import type { PeerTarget } from '../wire/index.ts';
+import { createRelayAdmission } from './relay-admission.ts';
 import { createReplicationService, type ReplicationService } from './replication.ts';
 import { createSwarmView, type UpdatableSwarmView } from './swarm-view-impl.ts';
 
@@ -174,12 +175,14 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     // node's own mailboxes (handed to the mailbox service as if they came directly).
     let lastMissRefreshAt = -Infinity;
     let missRefresh: Promise<void> = Promise.resolve();
+    const relayAdmission = createRelayAdmission({ isNode: (peer) => swarm.isNode(peer), now });
     const relay = createRelayService({
       transport: host.transport,
       crypto,
       keys: onionKeys,
       now,
       deliver: (request, signal, fromPeer) => mailbox.answer(request, signal, fromPeer),
+      admit: (peer, kind) => relayAdmission.admit(peer, kind),
       // Forward only to nodes of the consensus, at the addresses the consensus gives. A client may
       // hold a newer consensus than ours: on a miss, fetch once (shared by concurrent misses).
       resolveNext: async (named) => {

@@ -20,4 +20,4 @@ export type { TargetReply } from './client-circuit.ts';
 export { MAX_ADDRESS_LENGTH, MAX_HOP_ADDRESSES, MAX_PEER_ID_LENGTH } from './hop-address.ts';
 export * from './relay-limits.ts';
 export { ONION_PROTOCOL, createRelayService } from './relay-service.ts';
-export type { RelayObservation, RelayService, RelayServiceOptions } from './relay-service.ts';
+export type { RelayObservation, RelayService, RelayServiceOptions, RelayWorkKind } from './relay-service.ts';

@@ -73,7 +73,16 @@ export interface RelayServiceOptions {
    * whatever a layer names, which lets a client aim it at any address: production nodes set it.
    */
   readonly resolveNext?: (target: PeerTarget) => PeerTarget | undefined | Promise<PeerTarget | undefined>;
+  /**
+   * Per-link admission: called before the relay does any work for a message from `fromPeer`
+   * (a create costs a KEM decapsulation, a relay an AES-GCM open and a forward); throws a typed
+   * error (RATE_LIMITED) to refuse it. The node injects per-peer token buckets (src/node).
+   */
+  readonly admit?: (fromPeer: string, kind: RelayWorkKind) => void;
 }
+
+/** The kinds of work a message asks of a relay, for `admit`. */
+export type RelayWorkKind = 'create' | 'relay' | 'deliver';
 
 export interface RelayService {
   start(): Promise<void>;
@@ -243,6 +252,8 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       // `signal` is the session's: aborted when the stream ends or the relay stops. The time limit
       // is enforced where time is spent: each forward's RPC deadline and the target's handler timer.
       const budget: Budget = { timeoutMs, signal };
+      const kind = request.request.case;
+      if (kind === 'create' || kind === 'relay' || kind === 'deliver') options.admit?.(fromPeer, kind);
       switch (request.request.case) {
         case 'create':
           return await handleCreate(fromPeer, request.request.value, budget);

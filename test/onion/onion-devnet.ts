@@ -6,7 +6,7 @@
 import { concatBytes, createNodeCryptoProvider, generateHybridKeyPair, utf8, type CryptoProvider } from '../../src/crypto/index.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
 import type { PeerTarget } from '../../src/wire/index.ts';
-import { ONION_PROTOCOL, createOnionKeyRing, createRelayService, onionKeyId, type OnionHop, type RelayObservation, type RelayService } from '../../src/onion/index.ts';
+import { ONION_PROTOCOL, createOnionKeyRing, createRelayService, onionKeyId, type OnionHop, type RelayObservation, type RelayService, type RelayWorkKind } from '../../src/onion/index.ts';
 import { RpcSession } from '../../src/wire/index.ts';
 
 export const ECHO_PREFIX = utf8('echo:');
@@ -32,7 +32,7 @@ export interface OnionDevnet {
 }
 
 /** Starts one host per name; every name but `client` also runs a relay service. */
-export async function startOnionDevnet(names: readonly string[], options: { deliverDelayMs?: number; resolveNext?: (target: PeerTarget) => PeerTarget | undefined } = {}): Promise<OnionDevnet> {
+export async function startOnionDevnet(names: readonly string[], options: { deliverDelayMs?: number; resolveNext?: (target: PeerTarget) => PeerTarget | undefined; admit?: (fromPeer: string, kind: RelayWorkKind) => void } = {}): Promise<OnionDevnet> {
   const crypto = createNodeCryptoProvider();
   const observations: Observation[] = [];
   const nodes: Record<string, DevnetNode> = {};
@@ -54,6 +54,7 @@ export async function startOnionDevnet(names: readonly string[], options: { deli
         },
         observer: (event) => observations.push({ ...event, at: name }),
         ...(options.resolveNext === undefined ? {} : { resolveNext: options.resolveNext }),
+        ...(options.admit === undefined ? {} : { admit: options.admit }),
       });
       await relay.start();
     }

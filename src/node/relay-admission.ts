@@ -1,0 +1,55 @@
+/**
+ * Per-link admission for the onion relay (RelayServiceOptions.admit): token buckets per previous
+ * hop, one set for clients and one for nodes of the consensus, chosen at each message, so a node
+ * that joins the consensus gets a node's share at once. Creates and relayed messages have separate
+ * buckets: a create costs a KEM decapsulation (~0.1 ms), a relayed message an AES-GCM open and a
+ * forward (~0.05 ms). The limits bound what one client can make its guard do to a small share of
+ * a node, without touching what a messenger needs (a few circuits a minute, a few requests a
+ * second); nodes forward many clients' traffic over one link and get far more.
+ */
+import type { RelayWorkKind } from '../onion/index.ts';
+import { createPeerBuckets, type PeerBuckets, type RateLimit } from './rate-limit.ts';
+
+/** Circuit creations per second from one client link: a client builds a few circuits a minute. */
+export const RELAY_CLIENT_CREATE_LIMIT: RateLimit = { ratePerSecond: 10, burst: 40 };
+/** Creations per second from one node link: a guard passes on all its clients' creations. */
+export const RELAY_NODE_CREATE_LIMIT: RateLimit = { ratePerSecond: 1_000, burst: 2_000 };
+/**
+ * Relayed messages per second from one client link: a messenger needs a few; 2,000/s leaves room
+ * for bulk fetches and the onion bench's single client while capping one client at about a
+ * quarter of a 2-core guard.
+ */
+export const RELAY_CLIENT_MESSAGE_LIMIT: RateLimit = { ratePerSecond: 2_000, burst: 4_000 };
+/** Relayed messages per second from one node link (many clients' circuits share it). */
+export const RELAY_NODE_MESSAGE_LIMIT: RateLimit = { ratePerSecond: 20_000, burst: 40_000 };
+
+export interface RelayAdmissionOptions {
+  /** True for a peer that is a node of the current consensus. */
+  readonly isNode: (peerId: string) => boolean;
+  readonly now: () => number;
+}
+
+export interface RelayAdmission {
+  /** Takes a token for `kind` from `fromPeer`'s bucket, or throws RATE_LIMITED. */
+  admit(fromPeer: string, kind: RelayWorkKind): void;
+  clear(): void;
+}
+
+export function createRelayAdmission(options: RelayAdmissionOptions): RelayAdmission {
+  const { isNode, now } = options;
+  const buckets = (limit: RateLimit): PeerBuckets => createPeerBuckets(() => limit, now);
+  const creates = { client: buckets(RELAY_CLIENT_CREATE_LIMIT), node: buckets(RELAY_NODE_CREATE_LIMIT) };
+  const messages = { client: buckets(RELAY_CLIENT_MESSAGE_LIMIT), node: buckets(RELAY_NODE_MESSAGE_LIMIT) };
+  return {
+    admit(fromPeer, kind) {
+      const set = kind === 'create' ? creates : messages;
+      (isNode(fromPeer) ? set.node : set.client).take(fromPeer);
+    },
+    clear() {
+      for (const set of [creates, messages]) {
+        set.client.clear();
+        set.node.clear();
+      }
+    },
+  };
+}
