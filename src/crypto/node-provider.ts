@@ -7,7 +7,6 @@ import type { KeyObject } from 'node:crypto';
 import { SamizdatError } from '../errors.ts';
 import { assertBytes, concatBytes } from './bytes.ts';
 import {
-  MLKEM_PKCS8_BOTH_HEADER,
   PKCS8_PREFIX,
   RAW_PRIVATE_LENGTH,
   RAW_PUBLIC_LENGTH,
@@ -26,18 +25,30 @@ import {
 
 const ALGORITHMS: readonly KeyAlgorithm[] = ['x25519', 'ed25519', 'ml-kem-768'];
 
+/**
+ * Raw public key of a KeyObject (private or public). Node 24's `raw-public` export reads the key
+ * straight from OpenSSL (EVP_PKEY_get_raw_public_key or the ML-KEM encoding); the SPKI DER export
+ * runs OpenSSL's encoder framework and is slower by about half a keygen (the keygen rows of `npm run bench -- crypto`).
+ */
+function rawPublic(key: KeyObject): Uint8Array {
+  const publicKey = key.type === 'public' ? key : nodeCrypto.createPublicKey(key);
+  return new Uint8Array(publicKey.export({ format: 'raw-public' }));
+}
+
 /** A private key held as an OpenSSL KeyObject. */
 class NodePrivateKey implements PrivateKey {
   readonly algorithm: KeyAlgorithm;
   readonly publicKey: Uint8Array;
   readonly keyObject: KeyObject;
 
-  /** `spki`: the public key's SPKI DER when the caller already has it (saves an export). */
-  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject, spki?: Uint8Array) {
+  /** `publicKey`: the public half when the caller already has it (a fresh pair). */
+  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject, publicKey?: KeyObject) {
     this.algorithm = algorithm;
     this.keyObject = keyObject;
-    const der = spki ?? nodeCrypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(der.subarray(der.length - RAW_PUBLIC_LENGTH[algorithm]));
+    this.publicKey = rawPublic(publicKey ?? keyObject);
+    if (this.publicKey.length !== RAW_PUBLIC_LENGTH[algorithm]) {
+      throw new SamizdatError('INTERNAL', `${algorithm} public key has ${this.publicKey.length} bytes`);
+    }
   }
 }
 
@@ -191,13 +202,9 @@ export function createNodeCryptoProvider(): CryptoProvider {
     generateKey(algorithm: KeyAlgorithm): PrivateKey {
       assertAlgorithm(algorithm);
       // The literal cast lets one overload accept every algorithm (ML-KEM included: OpenSSL keeps
-      // the seed of a generated key, so exportPrivateKey still gives the 64-byte d || z).
-      // With only publicKeyEncoding, Node returns the public key as SPKI DER and the private key as
-      // a KeyObject (the typings model only both-or-neither), which saves an export per key.
-      const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } } as object) as unknown as {
-        privateKey: KeyObject;
-        publicKey: Buffer;
-      };
+      // the seed of a generated key, so exportPrivateKey still gives the 64-byte d || z). No
+      // encoding options: both halves come back as KeyObjects, the public one read raw.
+      const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519');
       return new NodePrivateKey(algorithm, pair.privateKey, pair.publicKey);
     },
 
@@ -217,19 +224,22 @@ export function createNodeCryptoProvider(): CryptoProvider {
 
     exportPrivateKey(key: PrivateKey): Uint8Array {
       const own = ownKey(key);
-      const der = own.keyObject.export({ format: 'der', type: 'pkcs8' });
+      // raw-seed / raw-private read the bytes OpenSSL holds; no PKCS#8 encoder involved.
       if (own.algorithm === 'ml-kem-768') {
-        const header = MLKEM_PKCS8_BOTH_HEADER;
-        const seedOnly = PKCS8_PREFIX['ml-kem-768'];
-        if (der.length >= header.length + 64 && der.subarray(0, header.length).equals(header)) {
-          return new Uint8Array(der.subarray(header.length, header.length + 64));
+        let seed: Buffer;
+        try {
+          seed = own.keyObject.export({ format: 'raw-seed' });
+        } catch (cause) {
+          throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export', { cause });
         }
-        if (der.length === seedOnly.length + 64 && der.subarray(0, seedOnly.length).equals(seedOnly)) {
-          return new Uint8Array(der.subarray(seedOnly.length));
-        }
-        throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export');
+        if (seed.length !== RAW_PRIVATE_LENGTH['ml-kem-768']) throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export');
+        return new Uint8Array(seed);
       }
-      return new Uint8Array(der.subarray(der.length - RAW_PRIVATE_LENGTH[own.algorithm]));
+      const raw = own.keyObject.export({ format: 'raw-private' });
+      if (raw.length !== RAW_PRIVATE_LENGTH[own.algorithm]) {
+        throw new SamizdatError('INTERNAL', `${own.algorithm} private key has ${raw.length} bytes`);
+      }
+      return new Uint8Array(raw);
     },
 
     x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array {
