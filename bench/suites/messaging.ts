@@ -3,7 +3,8 @@
  * @signalapp/libsignal-client (bench/messaging-libsignal.ts), when it installs and loads:
  *
  * - the ratchet: messages per second of encrypt + decrypt of 1 KiB messages with the direction
- *   alternating (every message a ratchet turn: X25519 and ML-KEM-768 for us) and one way;
+ *   alternating (every message a ratchet turn: X25519 and ML-KEM-768 for us) and one way, and
+ *   where the time of our turn goes, primitive by primitive (bench/messaging-turn.ts);
  * - the handshake: CPU time of PQXDH initiate and respond, and of the whole first message as the
  *   messenger pays it (sealForPeer on an empty record, openFromPeer) against libsignal's
  *   processPreKeyBundle + first encrypt and first decrypt (bench/messaging-ours.ts);
@@ -30,6 +31,7 @@ import { REPLICA_ACK_TIMEOUT_MS } from '../../src/node/replication.ts';
 import { DEVNET_NODES, MESSAGES, mean, measureSendToWatch, type SendToWatchResult } from '../messaging-devnet.ts';
 import { LATER_SAMPLES, loadLibsignal, measureLibsignalHandshake, startLibsignalRatchet, type LibHandshakeResult } from '../messaging-libsignal.ts';
 import { measureOurBytes, measureOurHandshake, type OurBytesResult, type OurHandshakeResult } from '../messaging-ours.ts';
+import { measureTurnParts } from '../messaging-turn.ts';
 import { opsPerSecond, type BenchRow, type BenchSuite } from '../report.ts';
 
 const KIB = new Uint8Array(1024).fill(0x5a);
@@ -56,7 +58,7 @@ function ourPair(p: CryptoProvider): { a: RatchetState; b: RatchetState } {
 }
 
 /** Our side of the ratchet rows: one session, both sending chains started. */
-function startOurRatchet(): { alternating(ms: number): number; oneWay(ms: number): number; turnBytes(): number } {
+function startOurRatchet(): { alternating(ms: number): number; oneWay(ms: number): number; turnBytes(): number; turn(): void } {
   const p = createNodeCryptoProvider();
   let { a: from, b: to } = ourPair(p);
   const alternate = (plaintext: Uint8Array): Uint8Array => {
@@ -79,6 +81,7 @@ function startOurRatchet(): { alternating(ms: number): number; oneWay(ms: number
         from = sent.state;
       }, ms),
     turnBytes: () => alternate(SMALL).length,
+    turn: () => void alternate(KIB),
   };
 }
 
@@ -93,7 +96,7 @@ interface RatchetRates {
  * rounds and each side's best round counts, so a burst of other load on a shared machine slows
  * one round of either side rather than the whole of one side.
  */
-async function measureRatchets(lib: Awaited<ReturnType<typeof loadLibsignal>>): Promise<{ ours: RatchetRates; theirs: RatchetRates | undefined }> {
+async function measureRatchets(lib: Awaited<ReturnType<typeof loadLibsignal>>): Promise<{ ours: RatchetRates; theirs: RatchetRates | undefined; ourTurn: () => void }> {
   const ours = startOurRatchet();
   const theirs = typeof lib === 'string' ? undefined : await startLibsignalRatchet(lib);
   const best = { ours: { alternating: 0, oneWay: 0 }, theirs: { alternating: 0, oneWay: 0 } };
@@ -104,6 +107,7 @@ async function measureRatchets(lib: Awaited<ReturnType<typeof loadLibsignal>>): 
     }
   }
   return {
+    ourTurn: () => ours.turn(),
     ours: { ...best.ours, turnBytes: ours.turnBytes() },
     theirs: theirs === undefined ? undefined : { ...best.theirs, turnBytes: await theirs.turnBytes() },
   };
@@ -205,7 +209,8 @@ export const suite: BenchSuite = {
   async run(): Promise<readonly BenchRow[]> {
     const lib = await loadLibsignal();
     if (typeof lib === 'string') console.log(`libsignal not available, measuring ours only: ${lib}`);
-    const { ours, theirs } = await measureRatchets(lib);
+    const { ours, theirs, ourTurn } = await measureRatchets(lib);
+    const turnParts = await measureTurnParts(typeof lib === 'string' ? undefined : lib, ourTurn);
     const ourHandshake = await measureOurHandshake(HANDSHAKE_OPS);
     const theirHandshake = typeof lib === 'string' ? undefined : await measureLibsignalHandshake(lib, HANDSHAKE_OPS);
     const ourBytes = await measureOurBytes();
@@ -217,6 +222,8 @@ export const suite: BenchSuite = {
       ...pair('message bytes, 16 B plaintext, first of a turn', 'bytes', ours.turnBytes, theirs?.turnBytes, 'lower', {
         peerMetric: 'message bytes, 16 B plaintext, first of a turn [libsignal, mean of 64]',
       }),
+      ...pair('time per message, direction alternating (1 / the rate above)', 'µs', 1e6 / ours.alternating, theirs === undefined ? undefined : 1e6 / theirs.alternating, 'lower'),
+      ...turnParts,
       ...handshakeRows(ourHandshake, theirHandshake),
       ...byteRows(ourBytes, theirHandshake),
       ...(latency === undefined ? [] : devnetRows(latency, loadBefore)),
