@@ -27,8 +27,9 @@ const ALGORITHMS: readonly KeyAlgorithm[] = ['x25519', 'ed25519', 'ml-kem-768'];
 
 /**
  * Raw public key of a KeyObject (private or public). Node 24's `raw-public` export reads the key
- * straight from OpenSSL (EVP_PKEY_get_raw_public_key or the ML-KEM encoding); the SPKI DER export
- * runs OpenSSL's encoder framework and is slower by about half a keygen (the keygen rows of `npm run bench -- crypto`).
+ * straight from OpenSSL; an SPKI DER export runs OpenSSL's encoder framework, which cost about as
+ * much as generating an X25519 key (the keygen rows of `npm run bench -- crypto` rose by half or
+ * more when key generation stopped asking for DER).
  */
 function rawPublic(key: KeyObject): Uint8Array {
   const publicKey = key.type === 'public' ? key : nodeCrypto.createPublicKey(key);
@@ -72,7 +73,11 @@ function ownKey(key: PrivateKey, algorithm?: KeyAlgorithm): NodePrivateKey {
 /**
  * PEM text of an SPKI DER (RFC 7468, lines of 64). Measured on Node 24.21 / OpenSSL 3.5
  * (`npm run bench -- crypto`), OpenSSL parses this about 3x faster than the same bytes handed over
- * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM.
+ * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM. Most of the
+ * difference is Node's, not OpenSSL's: handed an object or a Buffer, createPublicKey first asks
+ * whether it is a KeyObject or a CryptoKey by catching thrown errors (four per call, each with a
+ * stack trace), which a string skips. The same checks make Node 24's `raw-public` import no
+ * faster than PEM (slower for ML-KEM).
  */
 function spkiPem(der: Uint8Array): string {
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
