@@ -75,9 +75,9 @@ function ownKey(key: PrivateKey, algorithm?: KeyAlgorithm): NodePrivateKey {
  * (`npm run bench -- crypto`), OpenSSL parses this about 3x faster than the same bytes handed over
  * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM. Most of the
  * difference is Node's, not OpenSSL's: handed an object or a Buffer, createPublicKey first asks
- * whether it is a KeyObject or a CryptoKey by catching thrown errors (four per call, each with a
- * stack trace), which a string skips. The same checks make Node 24's `raw-public` import no
- * faster than PEM (slower for ML-KEM).
+ * whether it is a KeyObject or a CryptoKey by catching thrown errors (two to four per call, each
+ * capturing a stack trace), which a string skips. The same checks make Node 24's `raw-public`
+ * import no faster than PEM (slower for ML-KEM).
  */
 function spkiPem(der: Uint8Array): string {
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
