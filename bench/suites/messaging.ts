@@ -42,8 +42,8 @@ const HANDSHAKE_OPS = 200;
 /** `npm run bench -- messaging --no-devnet`: the in-process rows only. */
 const NO_DEVNET = '--no-devnet';
 /** Rounds of each ratchet row (see measureRatchets), and the time of one round per side. */
-const RATCHET_ROUNDS = 3;
-const RATCHET_ROUND_MS = { alternating: 500, oneWay: 300 } as const;
+const RATCHET_ROUNDS = 10;
+const RATCHET_ROUND_MS = { alternating: 150, oneWay: 80 } as const;
 
 /** A fresh session between two in-memory parties; the initiator has sent nothing yet. */
 function ourPair(p: CryptoProvider): { a: RatchetState; b: RatchetState } {
@@ -93,8 +93,10 @@ interface RatchetRates {
 
 /**
  * The ratchet rows, ours and libsignal's (when loaded). The two take turns over RATCHET_ROUNDS
- * rounds and each side's best round counts, so a burst of other load on a shared machine slows
- * one round of either side rather than the whole of one side.
+ * short rounds and each side's best round counts: on a shared machine, other processes only ever
+ * slow a round down, and a burst of their load lands on a few rounds of either side rather than on
+ * the whole of one side (with 3 rounds of 500 ms the ratio still swung from 0.6 to 1.2 run to run
+ * on the 2-core build server).
  */
 async function measureRatchets(lib: Awaited<ReturnType<typeof loadLibsignal>>): Promise<{ ours: RatchetRates; theirs: RatchetRates | undefined; ourTurn: () => void }> {
   const ours = startOurRatchet();
