@@ -22,12 +22,6 @@ export const PKCS8_PREFIX: Readonly<Record<KeyAlgorithm, Uint8Array>> = {
   'ml-kem-768': fromHex('3054020100300b060960864801650304040204428040'),
 };
 
-/**
- * OpenSSL exports an ML-KEM private key in the "both" form: SEQUENCE { seed, expandedKey }.
- * This header precedes the 64-byte seed in that export.
- */
-export const MLKEM_PKCS8_BOTH_HEADER = fromHex('308209be020100300b0609608648016503040402048209aa308209a60440');
-
 /** Length of the raw key at the end of each SPKI / PKCS#8 encoding above. */
 export const RAW_PUBLIC_LENGTH: Readonly<Record<KeyAlgorithm, number>> = {
   x25519: 32,

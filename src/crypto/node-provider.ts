@@ -7,7 +7,6 @@ import type { KeyObject } from 'node:crypto';
 import { SamizdatError } from '../errors.ts';
 import { assertBytes, concatBytes } from './bytes.ts';
 import {
-  MLKEM_PKCS8_BOTH_HEADER,
   PKCS8_PREFIX,
   RAW_PRIVATE_LENGTH,
   RAW_PUBLIC_LENGTH,
@@ -26,18 +25,31 @@ import {
 
 const ALGORITHMS: readonly KeyAlgorithm[] = ['x25519', 'ed25519', 'ml-kem-768'];
 
+/**
+ * Raw public key of a KeyObject (private or public). Node 24's `raw-public` export reads the key
+ * straight from OpenSSL; an SPKI DER export runs OpenSSL's encoder framework, which cost about as
+ * much as generating an X25519 key (the keygen rows of `npm run bench -- crypto` rose by half or
+ * more when key generation stopped asking for DER).
+ */
+function rawPublic(key: KeyObject): Uint8Array {
+  const publicKey = key.type === 'public' ? key : nodeCrypto.createPublicKey(key);
+  return new Uint8Array(publicKey.export({ format: 'raw-public' }));
+}
+
 /** A private key held as an OpenSSL KeyObject. */
 class NodePrivateKey implements PrivateKey {
   readonly algorithm: KeyAlgorithm;
   readonly publicKey: Uint8Array;
   readonly keyObject: KeyObject;
 
-  /** `spki`: the public key's SPKI DER when the caller already has it (saves an export). */
-  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject, spki?: Uint8Array) {
+  /** `publicKey`: the public half when the caller already has it (a fresh pair). */
+  constructor(algorithm: KeyAlgorithm, keyObject: KeyObject, publicKey?: KeyObject) {
     this.algorithm = algorithm;
     this.keyObject = keyObject;
-    const der = spki ?? nodeCrypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(der.subarray(der.length - RAW_PUBLIC_LENGTH[algorithm]));
+    this.publicKey = rawPublic(publicKey ?? keyObject);
+    if (this.publicKey.length !== RAW_PUBLIC_LENGTH[algorithm]) {
+      throw new SamizdatError('INTERNAL', `${algorithm} public key has ${this.publicKey.length} bytes`);
+    }
   }
 }
 
@@ -61,11 +73,19 @@ function ownKey(key: PrivateKey, algorithm?: KeyAlgorithm): NodePrivateKey {
 /**
  * PEM text of an SPKI DER (RFC 7468, lines of 64). Measured on Node 24.21 / OpenSSL 3.5
  * (`npm run bench -- crypto`), OpenSSL parses this about 3x faster than the same bytes handed over
- * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM.
+ * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM. Most of the
+ * difference is Node's, not OpenSSL's: handed an object or a Buffer, createPublicKey first asks
+ * whether it is a KeyObject or a CryptoKey by catching thrown errors (two to four per call, each
+ * capturing a stack trace), which a string skips. The same checks make Node 24's `raw-public`
+ * import no faster than PEM (slower for ML-KEM).
  */
 function spkiPem(der: Uint8Array): string {
-  const body = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN PUBLIC KEY-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END PUBLIC KEY-----\n`;
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
+  // Lines cut with slice: a global regex replace costs about as much as the import of an X25519
+  // key on the 1,584 characters of an ML-KEM-768 key.
+  let pem = '-----BEGIN PUBLIC KEY-----\n';
+  for (let at = 0; at < base64.length; at += 64) pem += `${base64.slice(at, at + 64)}\n`;
+  return `${pem}-----END PUBLIC KEY-----\n`;
 }
 
 /**
@@ -80,7 +100,10 @@ class PublicKeyCache {
 
   get(algorithm: KeyAlgorithm, raw: Uint8Array): KeyObject {
     assertBytes('publicKey', raw);
-    const id = `${algorithm}:${Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64')}`;
+    // Keys longer than a hash (ML-KEM's 1,184 bytes) are known by their SHA-256: a Map keyed by
+    // 1,600-character strings costs about 3 µs more per new key than one keyed by 44.
+    const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+    const id = `${algorithm}:${raw.length > 32 ? nodeCrypto.hash('sha256', bytes, 'base64') : bytes.toString('base64')}`;
     const hit = this.entries.get(id);
     if (hit !== undefined) {
       // Least recently used goes first: keys used again and again (onion keys, contacts' identity
@@ -191,13 +214,9 @@ export function createNodeCryptoProvider(): CryptoProvider {
     generateKey(algorithm: KeyAlgorithm): PrivateKey {
       assertAlgorithm(algorithm);
       // The literal cast lets one overload accept every algorithm (ML-KEM included: OpenSSL keeps
-      // the seed of a generated key, so exportPrivateKey still gives the 64-byte d || z).
-      // With only publicKeyEncoding, Node returns the public key as SPKI DER and the private key as
-      // a KeyObject (the typings model only both-or-neither), which saves an export per key.
-      const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } } as object) as unknown as {
-        privateKey: KeyObject;
-        publicKey: Buffer;
-      };
+      // the seed of a generated key, so exportPrivateKey still gives the 64-byte d || z). No
+      // encoding options: both halves come back as KeyObjects, the public one read raw.
+      const pair = nodeCrypto.generateKeyPairSync(algorithm as 'x25519');
       return new NodePrivateKey(algorithm, pair.privateKey, pair.publicKey);
     },
 
@@ -217,19 +236,22 @@ export function createNodeCryptoProvider(): CryptoProvider {
 
     exportPrivateKey(key: PrivateKey): Uint8Array {
       const own = ownKey(key);
-      const der = own.keyObject.export({ format: 'der', type: 'pkcs8' });
+      // raw-seed / raw-private read the bytes OpenSSL holds; no PKCS#8 encoder involved.
       if (own.algorithm === 'ml-kem-768') {
-        const header = MLKEM_PKCS8_BOTH_HEADER;
-        const seedOnly = PKCS8_PREFIX['ml-kem-768'];
-        if (der.length >= header.length + 64 && der.subarray(0, header.length).equals(header)) {
-          return new Uint8Array(der.subarray(header.length, header.length + 64));
+        let seed: Buffer;
+        try {
+          seed = own.keyObject.export({ format: 'raw-seed' });
+        } catch (cause) {
+          throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export', { cause });
         }
-        if (der.length === seedOnly.length + 64 && der.subarray(0, seedOnly.length).equals(seedOnly)) {
-          return new Uint8Array(der.subarray(seedOnly.length));
-        }
-        throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export');
+        if (seed.length !== RAW_PRIVATE_LENGTH['ml-kem-768']) throw new SamizdatError('BAD_KEY', 'ML-KEM private key has no seed to export');
+        return new Uint8Array(seed);
       }
-      return new Uint8Array(der.subarray(der.length - RAW_PRIVATE_LENGTH[own.algorithm]));
+      const raw = own.keyObject.export({ format: 'raw-private' });
+      if (raw.length !== RAW_PRIVATE_LENGTH[own.algorithm]) {
+        throw new SamizdatError('INTERNAL', `${own.algorithm} private key has ${raw.length} bytes`);
+      }
+      return new Uint8Array(raw);
     },
 
     x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array {
@@ -311,7 +333,8 @@ export function createNodeCryptoProvider(): CryptoProvider {
         decipher.setAAD(aad);
         decipher.setAuthTag(sealed.subarray(tagAt));
         const body = decipher.update(sealed.subarray(0, tagAt));
-        return concatBytes(body, decipher.final());
+        const final = decipher.final(); // empty for GCM, where update gives every byte
+        return final.length === 0 ? asBytes(body) : concatBytes(body, final);
       } catch (cause) {
         throw new SamizdatError('DECRYPT_FAILED', 'authenticated decryption failed', { cause });
       }

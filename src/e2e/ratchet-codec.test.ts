@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { utf8 } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { isSamizdatError } from '../errors.ts';
-import { RatchetStateRecordSchema } from '../wire/gen/samizdat/v1/ratchet_pb.ts';
+import { RatchetMessageSchema, RatchetStateRecordSchema } from '../wire/gen/samizdat/v1/ratchet_pb.ts';
 import type { RatchetSkippedKey, RatchetStateRecord } from '../wire/gen/samizdat/v1/ratchet_pb.ts';
 import { nobleProvider, nodeProvider as p, samizdatCode } from '../../test/support/providers.ts';
-import { deriveInitialKeys, kdfChain, kdfRoot, syntheticNonce } from './ratchet-kdf.ts';
+import { decodeRatchetMessage, ENCRYPTED_HEADER_LENGTH, encodeRatchetMessage } from './ratchet-header.ts';
+import { deriveInitialKeys, kdfChain, kdfRoot, RATCHET_NONCE_LENGTH, syntheticNonce } from './ratchet-kdf.ts';
 import {
   decodeRatchetState,
   encodeRatchetState,
+  MAX_RATCHET_MESSAGE_BYTES,
   MAX_RATCHET_STATE_BYTES,
   MAX_SKIPPED_MESSAGE_KEYS,
   ratchetDecrypt,
@@ -141,6 +143,88 @@ describe('ratchet state codec', () => {
 });
 
 describe('ratchet message decoder', () => {
+  const viaSchema = (m: { nonce: Uint8Array; header: Uint8Array; body: Uint8Array }): Uint8Array =>
+    toBinary(RatchetMessageSchema, create(RatchetMessageSchema, { version: 1, ...m }));
+  const validMessage = fc.record({
+    nonce: fc.uint8Array({ minLength: RATCHET_NONCE_LENGTH, maxLength: RATCHET_NONCE_LENGTH }),
+    header: fc.uint8Array({ minLength: ENCRYPTED_HEADER_LENGTH, maxLength: ENCRYPTED_HEADER_LENGTH }),
+    body: fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 300 }), fc.uint8Array({ minLength: 16000, maxLength: 17000 })),
+  });
+
+  it('writes exactly the bytes of the generated RatchetMessage encoder, for any field lengths', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 20000 }), (nonce, header, body) => {
+        assert.deepEqual(encodeRatchetMessage({ nonce, header, body }), viaSchema({ nonce, header, body }));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('decode(encode(x)) is x, and the largest message still decodes', () => {
+    fc.assert(
+      fc.property(validMessage, (m) => {
+        const got = decodeRatchetMessage(encodeRatchetMessage(m));
+        assert.deepEqual([got.nonce, got.header, got.body], [m.nonce, m.header, m.body]);
+      }),
+      { numRuns: 100 },
+    );
+    const body = new Uint8Array(MAX_RATCHET_MESSAGE_BYTES - encodeRatchetMessage({ nonce: new Uint8Array(12), header: new Uint8Array(2328), body: new Uint8Array(0) }).length - 4);
+    const largest = encodeRatchetMessage({ nonce: new Uint8Array(12), header: new Uint8Array(2328), body });
+    assert.equal(largest.length, MAX_RATCHET_MESSAGE_BYTES);
+    assert.equal(decodeRatchetMessage(largest).body.length, body.length);
+  });
+
+  it('accepts a changed message only when the generated decoder reads it as the same canonical fields', () => {
+    fc.assert(
+      fc.property(validMessage, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.nat(), fc.integer({ min: -3, max: 3 }), (m, flips, cutAt, extra) => {
+        const genuine = encodeRatchetMessage(m);
+        // Flip bytes near the framing (the first 20 and around the body's tag) or anywhere.
+        let bytes = genuine.slice();
+        for (const [at, mask] of flips) {
+          const spots = [at % 20, 2347 + (at % 8), at % bytes.length];
+          const i = spots[at % spots.length] ?? 0;
+          bytes[i] = (bytes[i] ?? 0) ^ mask;
+        }
+        if (extra > 0) bytes = new Uint8Array([...bytes, ...new Uint8Array(extra)]);
+        if (extra < 0) bytes = bytes.subarray(0, Math.max(0, bytes.length - (cutAt % 40)));
+        let got: ReturnType<typeof decodeRatchetMessage> | undefined;
+        try {
+          got = decodeRatchetMessage(bytes);
+        } catch (err) {
+          assert.ok(isSamizdatError(err, 'MALFORMED'), String(err));
+          return;
+        }
+        const reference = fromBinary(RatchetMessageSchema, bytes);
+        assert.deepEqual(viaSchema(reference), bytes);
+        assert.equal(reference.version, 1);
+        assert.deepEqual([got.nonce, got.header, got.body], [reference.nonce, reference.header, reference.body]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses non-canonical encodings of a genuine message: MALFORMED', () => {
+    const m = { nonce: new Uint8Array(12).fill(1), header: new Uint8Array(2328).fill(2), body: new Uint8Array(40).fill(3) };
+    const genuine = encodeRatchetMessage(m);
+    const bodyTagAt = 2 + 2 + 12 + 3 + 2328;
+    assert.deepEqual([...genuine.subarray(bodyTagAt, bodyTagAt + 2)], [0x22, 40]);
+    const tail = genuine.subarray(bodyTagAt + 2);
+    const cases = [
+      // body length as a two-byte varint
+      new Uint8Array([...genuine.subarray(0, bodyTagAt), 0x22, 40 | 0x80, 0x00, ...tail]),
+      // body before header
+      new Uint8Array([...genuine.subarray(0, 16), ...genuine.subarray(bodyTagAt), ...genuine.subarray(16, bodyTagAt)]),
+      // the version written twice
+      new Uint8Array([0x08, 0x01, ...genuine]),
+      // a trailing empty field of an unknown number
+      new Uint8Array([...genuine, 0x2a, 0x00]),
+    ];
+    for (const [i, bytes] of cases.entries()) {
+      assert.deepEqual(fromBinary(RatchetMessageSchema, bytes).body, m.body, `case ${i} parses`);
+      assert.throws(() => decodeRatchetMessage(bytes), samizdatCode('MALFORMED'), `case ${i}`);
+    }
+  });
+
   it('raises only SamizdatError on random and mutated messages, and the state still works', () => {
     const { a, b } = busySession();
     const genuine = ratchetEncrypt(p, a, utf8('genuine'), NOW).message;

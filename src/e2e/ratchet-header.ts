@@ -13,7 +13,6 @@
  * decoder checks the total size first (TOO_LARGE), then every field length and that the bytes
  * are the canonical encoding (MALFORMED).
  */
-import { create, toBinary } from '@bufbuild/protobuf';
 import { assertBytes } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SIZES } from '../crypto/provider.ts';
@@ -60,16 +59,20 @@ export function encodeHeader(header: RatchetHeader): Uint8Array {
   return out;
 }
 
-/** Parses a header plaintext (already authenticated); MALFORMED on a wrong length. */
+/**
+ * Parses a header plaintext (already authenticated); MALFORMED on a wrong length. The keys and
+ * the ciphertext are views into `bytes` (the fresh output of the header's decryption, which
+ * nobody else holds), not copies.
+ */
 export function parseHeader(bytes: Uint8Array): RatchetHeader {
   if (bytes.length !== HEADER_PLAINTEXT_LENGTH) {
     throw new SamizdatError('MALFORMED', `ratchet header must be ${HEADER_PLAINTEXT_LENGTH} bytes, got ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   return {
-    dhPublic: bytes.slice(DH_AT, KEM_PUBLIC_AT),
-    kemPublic: bytes.slice(KEM_PUBLIC_AT, KEM_CIPHERTEXT_AT),
-    kemCiphertext: bytes.slice(KEM_CIPHERTEXT_AT, PN_AT),
+    dhPublic: bytes.subarray(DH_AT, KEM_PUBLIC_AT),
+    kemPublic: bytes.subarray(KEM_PUBLIC_AT, KEM_CIPHERTEXT_AT),
+    kemCiphertext: bytes.subarray(KEM_CIPHERTEXT_AT, PN_AT),
     previousCount: view.getUint32(PN_AT),
     messageNumber: view.getUint32(N_AT),
   };
@@ -82,12 +85,110 @@ export interface RatchetWireMessage {
   readonly body: Uint8Array;
 }
 
-/** Serialises a ratchet message. */
+/*
+ * RatchetMessage's canonical encoding is fixed by its field lengths: field 1 (version, varint),
+ * then the length-delimited fields 2, 3 and 4 (nonce, header, body) in field order, minimal
+ * varints, empty fields left out (the version is never 0). These are the bytes protobuf-es's toBinary writes
+ * (ratchet-codec.test.ts checks both ways against the generated RatchetMessageSchema); writing and
+ * checking them directly saves a protobuf decode, a re-encode and a compare per message.
+ */
+const TAG_VERSION = (1 << 3) | 0;
+const TAG_NONCE = (2 << 3) | 2;
+const TAG_HEADER = (3 << 3) | 2;
+const TAG_BODY = (4 << 3) | 2;
+
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
+function fieldLength(bytes: Uint8Array): number {
+  return bytes.length > 0 ? 1 + varintLength(bytes.length) + bytes.length : 0;
+}
+
+function writeBytesField(out: Uint8Array, at: number, tag: number, bytes: Uint8Array): number {
+  if (bytes.length === 0) return at;
+  out[at++] = tag;
+  at = writeVarint(out, at, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
+/** Serialises a ratchet message (the canonical protobuf RatchetMessage, see above). */
 export function encodeRatchetMessage(message: RatchetWireMessage): Uint8Array {
-  return toBinary(
-    RatchetMessageSchema,
-    create(RatchetMessageSchema, { version: RATCHET_VERSION, nonce: message.nonce, header: message.header, body: message.body }),
+  const out = new Uint8Array(
+    1 + varintLength(RATCHET_VERSION) + fieldLength(message.nonce) + fieldLength(message.header) + fieldLength(message.body),
   );
+  out[0] = TAG_VERSION;
+  let at = writeVarint(out, 1, RATCHET_VERSION);
+  at = writeBytesField(out, at, TAG_NONCE, message.nonce);
+  at = writeBytesField(out, at, TAG_HEADER, message.header);
+  writeBytesField(out, at, TAG_BODY, message.body);
+  return out;
+}
+
+function varintBytes(value: number): number[] {
+  const out = new Uint8Array(varintLength(value));
+  writeVarint(out, 0, value);
+  return [...out];
+}
+
+/** What precedes the nonce, and what precedes the encrypted header, in every canonical message. */
+const NONCE_PREFIX = [TAG_VERSION, ...varintBytes(RATCHET_VERSION), TAG_NONCE, ...varintBytes(RATCHET_NONCE_LENGTH)];
+const HEADER_PREFIX = [TAG_HEADER, ...varintBytes(ENCRYPTED_HEADER_LENGTH)];
+/** The body's length is a varint of at most 3 bytes (MAX_RATCHET_MESSAGE_BYTES < 2^21). */
+const MAX_BODY_VARINT_BYTES = varintLength(MAX_RATCHET_MESSAGE_BYTES);
+
+function hasAt(bytes: Uint8Array, at: number, expected: readonly number[]): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/**
+ * Reads `bytes` as the canonical encoding of a ratchet message of this version with a nonce and a
+ * header of the right lengths and a body of at least a tag: its fields (views into `bytes`), or
+ * undefined for anything else.
+ */
+function readCanonical(bytes: Uint8Array): RatchetWireMessage | undefined {
+  if (!hasAt(bytes, 0, NONCE_PREFIX)) return undefined;
+  const nonceAt = NONCE_PREFIX.length;
+  let at = nonceAt + RATCHET_NONCE_LENGTH;
+  if (!hasAt(bytes, at, HEADER_PREFIX)) return undefined;
+  at += HEADER_PREFIX.length;
+  const headerAt = at;
+  at += ENCRYPTED_HEADER_LENGTH;
+  if (bytes[at++] !== TAG_BODY) return undefined;
+  let length = 0;
+  let scale = 1;
+  for (let size = 1; ; size++) {
+    const b = bytes[at++];
+    if (b === undefined || size > MAX_BODY_VARINT_BYTES) return undefined;
+    length += (b & 0x7f) * scale;
+    scale *= 0x80;
+    if (b < 0x80) {
+      if (size !== varintLength(length)) return undefined; // not minimal
+      break;
+    }
+  }
+  if (length < SIZES.aesTag || at + length !== bytes.length) return undefined;
+  return {
+    nonce: bytes.subarray(nonceAt, nonceAt + RATCHET_NONCE_LENGTH),
+    header: bytes.subarray(headerAt, headerAt + ENCRYPTED_HEADER_LENGTH),
+    body: bytes.subarray(at),
+  };
 }
 
 /**
@@ -96,6 +197,11 @@ export function encodeRatchetMessage(message: RatchetWireMessage): Uint8Array {
  */
 export function decodeRatchetMessage(bytes: Uint8Array): RatchetWireMessage {
   assertBytes('message', bytes);
+  if (bytes.length <= MAX_RATCHET_MESSAGE_BYTES) {
+    const message = readCanonical(bytes);
+    if (message !== undefined) return message;
+  }
+  // Anything else goes through the generated decoder, which says what is wrong with it.
   const wire = decodeMessage(RatchetMessageSchema, bytes, { maxBytes: MAX_RATCHET_MESSAGE_BYTES });
   if (wire.version !== RATCHET_VERSION) {
     throw new SamizdatError('MALFORMED', `unknown ratchet message version ${wire.version}`, { detail: { version: wire.version } });
@@ -106,7 +212,7 @@ export function decodeRatchetMessage(bytes: Uint8Array): RatchetWireMessage {
   const message = { nonce: wire.nonce, header: wire.header, body: wire.body };
   // The parser is lenient (it accepts, for example, a varint field tagged with another wire
   // type); requiring the canonical encoding makes every byte of a message count, so a message
-  // has exactly one valid encoding.
+  // has exactly one valid encoding. (Every canonical message took the path above already.)
   if (!sameBytes(encodeRatchetMessage(message), bytes)) {
     throw new SamizdatError('MALFORMED', 'ratchet message is not in canonical form');
   }
