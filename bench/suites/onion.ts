@@ -3,8 +3,9 @@
  * sent directly to the target, on one 12-node devnet of real processes in the same run (p50 and
  * p99, sequential, interleaved so both see the same machine state); onion requests per second
  * with ONION_CONCURRENCY in flight; and the CPU cost per hop per request, measured in this process
- * on the same primitives a relay runs (peel one forward layer + seal one backward layer), since
- * the member processes' CPU time is not visible from here.
+ * on the same primitives a relay runs (peel one forward layer + seal one backward layer); and the
+ * path alone (bench/onion-path.ts): guard, middle, exit and target as bare relay processes with
+ * a fixed answer, each process's CPU per request measured from /proc.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ import {
 } from '../../src/onion/index.ts';
 import { startTestNet } from '../../test/devnet/fixtures.ts';
 import { isSamizdatError } from '../../src/errors.ts';
+import { onionPathRows } from '../onion-path.ts';
 import { opsPerSecond, type BenchRow, type BenchSuite } from '../report.ts';
 
 const NODES = 12;
@@ -38,6 +40,7 @@ const LATENCY_SAMPLES = 400;
 const ONION_CONCURRENCY = 64;
 const SECONDS = 3;
 const DAY = 86_400_000;
+const DEVNET_PERIOD_MS = 30_000;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -50,9 +53,11 @@ async function timed(op: () => Promise<unknown>): Promise<number> {
 }
 
 async function devnetRows(): Promise<BenchRow[]> {
-  // A 10 s period gives authority probes 2.5 s: under the bench's own load a 5 s period lets
-  // busy nodes miss probes, drop out of the consensus and move swarms mid-run.
-  const net = await startTestNet(NODES, 10_000);
+  // A 30 s consensus period: with the devnet's 5 s, or 10 s, the 15 member processes spend about
+  // a fifth of the 2 cores polling and verifying consensus documents (every period / 4), traffic
+  // a real network (5 min period) barely has; and busy nodes missing probes would drop out of the
+  // consensus and move swarms mid-run.
+  const net = await startTestNet(NODES, DEVNET_PERIOD_MS);
   const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-bench-onion-'));
   let consensus: Consensus = await net.consensus();
   const refresher = setInterval(() => {
@@ -192,6 +197,7 @@ export const suite: BenchSuite = {
   description: `mailbox retrieve via guard -> middle -> exit -> target vs direct on a ${NODES}-node devnet (p50/p99, same run), onion req/s with ${ONION_CONCURRENCY} in flight, CPU per hop (in-process estimate)`,
   async run(): Promise<BenchRow[]> {
     const cpu = cpuRows();
-    return [...(await devnetRows()), ...cpu];
+    const devnet = await devnetRows();
+    return [...devnet, ...(await onionPathRows()), ...cpu];
   },
 };
