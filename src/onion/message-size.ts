@@ -7,9 +7,9 @@
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { SamizdatError } from '../errors.ts';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { OnionRequestSchema, OnionResponseSchema, type OnionRequest } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { MAX_FRAME_BYTES, encodeMessage } from '../wire/index.ts';
+import { concatBytes } from '../crypto/index.ts';
+import { MAX_FRAME_BYTES, encodeMessage, lengthDelimitedPrefix } from '../wire/index.ts';
 import { PADDING_BUCKETS } from './padding.ts';
 
 /**
@@ -97,12 +97,7 @@ function encodeBareRequest(message: OnionRequest): Uint8Array {
   if (request.case === undefined || field?.fieldKind !== 'message') return encodeMessage(OnionRequestSchema, message);
   const inner = encodeMessage(field.message, request.value);
   const rest = encodeMessage(OnionRequestSchema, { ...message, request: { case: undefined } });
-  const prefix = new BinaryWriter().tag(field.number, WireType.LengthDelimited).uint32(inner.length).finish();
-  const out = new Uint8Array(prefix.length + inner.length + rest.length);
-  out.set(prefix, 0);
-  out.set(inner, prefix.length);
-  out.set(rest, prefix.length + inner.length);
-  return out;
+  return concatBytes(lengthDelimitedPrefix(field.number, inner.length), inner, rest);
 }
 
 /** Encodes an OnionRequest filled to its size class. */

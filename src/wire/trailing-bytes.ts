@@ -9,6 +9,7 @@
  */
 import { ScalarType, isFieldSet, toBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { concatBytes } from '../crypto/bytes.ts';
 
 /** Trailing bytes fields shorter than this go through toBinary as usual: nothing to save. */
 export const TRAILING_BYTES_MIN = 512;
@@ -44,10 +45,10 @@ export function encodeTrailingBytes<Desc extends DescMessage>(schema: Desc, mess
   const { field, value } = trailing;
   const cleared = field.oneof !== undefined ? { ...record, [field.oneof.localName]: { case: undefined } } : { ...record, [field.localName]: new Uint8Array(0) };
   const head = toBinary(schema, cleared as unknown as MessageShape<Desc>);
-  const prefix = new BinaryWriter().tag(field.number, WireType.LengthDelimited).uint32(value.length).finish();
-  const out = new Uint8Array(head.length + prefix.length + value.length);
-  out.set(head, 0);
-  out.set(prefix, head.length);
-  out.set(value, head.length + prefix.length);
-  return out;
+  return concatBytes(head, lengthDelimitedPrefix(field.number, value.length), value);
+}
+
+/** The tag and length that start length-delimited field `fieldNumber` of `length` bytes. */
+export function lengthDelimitedPrefix(fieldNumber: number, length: number): Uint8Array {
+  return new BinaryWriter().tag(fieldNumber, WireType.LengthDelimited).uint32(length).finish();
 }
