@@ -17,6 +17,7 @@ import {
   type Namespace,
 } from './mailbox-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './mailbox-store-schema.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const crypto = createNodeCryptoProvider();
 const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-mailbox-'));
@@ -38,15 +39,6 @@ const alice = new Uint8Array(32).fill(0xa1);
 const bob = new Uint8Array(32).fill(0xb0);
 const text = (s: string): Uint8Array => utf8(s);
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 function xorOfHashes(ids: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(32);

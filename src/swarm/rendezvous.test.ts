@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { toHex, utf8 } from '../crypto/bytes.ts';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
-import { isSamizdatError } from '../errors.ts';
 import { DEFAULT_SWARM_SIZE, accountKey, compareBytes, createSwarmIndex, type SwarmIndex } from './rendezvous.ts';
 import { nobleProvider } from '../../test/support/providers.ts';
+import { codeOf } from '../../test/support/error-code.ts';
 
 const crypto = createNodeCryptoProvider();
 
@@ -49,15 +49,6 @@ const nodeIdsArb = (minLength: number, maxLength: number): fc.Arbitrary<Uint8Arr
 const accountArb = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const kArb = fc.integer({ min: 1, max: 8 });
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(isSamizdatError(err), `not a SamizdatError: ${String(err)}`);
-    return err.code;
-  }
-}
 
 describe('rendezvous hashing', () => {
   it('matches fixed vectors of the documented score formula', () => {

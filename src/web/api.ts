@@ -8,7 +8,7 @@ import { SamizdatError } from '../errors.ts';
 import { decodeAccountId, encodeAccountId } from '../identity/account-id.ts';
 import { MAX_MESSAGE_LIST_LIMIT, MAX_MESSAGE_TEXT_BYTES } from '../client/profile-db-limits.ts';
 import type { ContactState } from '../client/contacts.ts';
-import type { MessageDirection, MessageState, StoredMessage } from '../client/conversations.ts';
+import type { MessageDirection, MessageRecord, MessageState, StoredMessage } from '../client/conversations.ts';
 import type { NetworkView } from './account-session.ts';
 import {
   acceptRequestCall,
@@ -32,13 +32,8 @@ import { checkPassphrase, type ProfileState } from './profile-host.ts';
 /** Longest recovery phrase text taken (24 words of at most 8 letters, with generous white space). */
 const MAX_PHRASE_CHARS = 1024;
 
-export interface MessageJson {
-  readonly id: string;
-  readonly direction: MessageDirection;
-  readonly text: string;
-  readonly sentAt: number;
-  readonly receivedAt: number;
-  readonly state: MessageState;
+/** A message as the API returns it: the stored record and its position. */
+export interface MessageJson extends MessageRecord {
   /** The order this device recorded it in (for paging back with ?before=). */
   readonly seq: number;
 }

@@ -66,6 +66,20 @@ function PassphraseFields({ value, repeat, onValue, onRepeat }: { value: string;
   );
 }
 
+/** The form's submit button (its busy label while the request runs) and a Back button. */
+function SubmitOrBack({ busy, label, busyLabel, onBack }: { busy: boolean; label: string; busyLabel: string; onBack: () => void }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+      <button type="button" onClick={onBack} disabled={busy}>
+        Back
+      </button>
+    </div>
+  );
+}
+
 function CreateAccount({ api, onCancel, onCreated }: { api: Api; onCancel: () => void; onCreated: (words: string[]) => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -83,14 +97,7 @@ function CreateAccount({ api, onCancel, onCreated }: { api: Api; onCancel: () =>
       <form onSubmit={onSubmit(submit)}>
         <PassphraseFields value={passphrase} repeat={repeat} onValue={setPassphrase} onRepeat={setRepeat} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create account'}
-          </button>
-          <button type="button" onClick={onCancel} disabled={busy}>
-            Back
-          </button>
-        </div>
+        <SubmitOrBack busy={busy} label="Create account" busyLabel="Creating…" onBack={onCancel} />
       </form>
     </main>
   );
@@ -193,14 +200,7 @@ function Restore({ api, onCancel, onDone }: { api: Api; onCancel: () => void; on
         <textarea id="phrase" rows={4} autocomplete="off" autocapitalize="none" spellcheck={false} value={phrase} onInput={(e) => setPhrase(e.currentTarget.value)} />
         <PassphraseFields value={passphrase} repeat={repeat} onValue={setPassphrase} onRepeat={setRepeat} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Restoring…' : 'Restore account'}
-          </button>
-          <button type="button" onClick={onCancel} disabled={busy}>
-            Back
-          </button>
-        </div>
+        <SubmitOrBack busy={busy} label="Restore account" busyLabel="Restoring…" onBack={onCancel} />
       </form>
     </main>
   );
