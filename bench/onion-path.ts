@@ -12,6 +12,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { createNodeCryptoProvider } from '../src/crypto/index.ts';
+import { SERVICE_NODE_V8_FLAGS } from '../src/node/heap-flags.ts';
 import { createHost } from '../src/node/host.ts';
 import { ONION_PROTOCOL, OnionCircuit, onionKeyId, type OnionHop } from '../src/onion/index.ts';
 import { RpcSession } from '../src/wire/index.ts';
@@ -43,7 +44,7 @@ interface RelayInfo {
 }
 
 function startRelay(): { child: ChildProcess; hop: Promise<RelayInfo> } {
-  const child = spawn(process.execPath, [RELAY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_V8_FLAGS, RELAY], { stdio: ['ignore', 'pipe', 'inherit'] });
   const hop = new Promise<RelayInfo>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`onion relay exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as RelayInfo));

@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SamizdatError } from '../errors.ts';
+import { SERVICE_NODE_V8_FLAGS } from '../node/heap-flags.ts';
 
 /** How long a member may take to exit after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 5_000;
@@ -31,7 +32,7 @@ export interface ChildMember {
 const BIN = path.resolve(import.meta.dirname, '../../bin/samizdat.js');
 
 export function spawnMember(name: string, args: readonly string[], logFile: string, timeoutMs: number): ChildMember {
-  const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_V8_FLAGS, BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr.pipe(log);
   const exited = new Promise<number | string>((resolve) => {
