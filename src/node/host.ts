@@ -15,7 +15,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { SamizdatError } from '../errors.ts';
 import { createNoiseCrypto } from '../crypto/noise-crypto.ts';
-import { withJoinedWrites } from './single-write-encrypter.ts';
+import { withTunedNoise } from './noise-tuning.ts';
 import { withHeldWindowUpdates } from './yamux-window-updates.ts';
 import type { PeerTarget, RpcTransport } from '../wire/index.ts';
 
@@ -63,7 +63,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     start: false,
     addresses: { listen: [...options.listen] },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [withJoinedWrites(noise({ crypto: createNoiseCrypto() }))],
+    connectionEncrypters: [withTunedNoise(noise({ crypto: createNoiseCrypto() }))],
     streamMuxers: [withHeldWindowUpdates(yamux())],
     services: { identify: identify(), ping: ping() },
     connectionManager: { inboundConnectionThreshold: MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND },

@@ -1,7 +1,7 @@
 /**
  * Two real hosts on loopback: Yamux flow control still moves bulk data with window updates held
- * back (src/node/yamux-window-updates.ts) and each Noise message written once
- * (src/node/single-write-encrypter.ts), whether the receiver answers (updates ride on its
+ * back (src/node/yamux-window-updates.ts) and Noise tuned (src/node/noise-tuning.ts: one write
+ * per message, lengths read without exceptions), whether the receiver answers (updates ride on its
  * answers) or only reads (updates go out once a stream's total reaches FLUSH_AT_BYTES).
  */
 import assert from 'node:assert/strict';
