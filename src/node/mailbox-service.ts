@@ -74,7 +74,7 @@ import {
 } from './mailbox-service-rules.ts';
 import { createMailboxWaiters } from './mailbox-service-waiters.ts';
 import type { MailboxWaiters } from './mailbox-service-waiters.ts';
-import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets, createTokenBucket } from './rate-limit.ts';
+import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets, createClassedBucket } from './rate-limit.ts';
 import type { RateLimit, TokenBucket } from './rate-limit.ts';
 import type { ReplicationService } from './replication.ts';
 import type { SwarmView } from './swarm-view.ts';
@@ -346,7 +346,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
   const peerState = (remotePeerId: string): PeerState => {
     let state = peers.get(remotePeerId);
     if (state === undefined) {
-      state = { bucket: createTokenBucket(swarm.isNode(remotePeerId) ? limits.nodeRate : limits.clientRate, now), sessions: 0 };
+      state = { bucket: createClassedBucket(() => (swarm.isNode(remotePeerId) ? limits.nodeRate : limits.clientRate), now), sessions: 0 };
       peers.set(remotePeerId, state);
     }
     return state;

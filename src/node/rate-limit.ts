@@ -56,6 +56,29 @@ export function createTokenBucket(limit: RateLimit, now: () => number): TokenBuc
 }
 
 /**
+ * A token bucket whose limit is asked for again on every take: whether a peer counts as a node
+ * (NODE_RATE_LIMIT) or a client follows the consensus, which can change after the peer's first
+ * request. A bucket fixed at creation kept a node that first arrived while this node's consensus
+ * did not list it yet (right after start-up, or a node that just joined) at a client's 300/s for
+ * as long as the bucket lived. When the limit changes the bucket starts over, full, at the new
+ * limit: at most one extra burst per change of class, and classes change with the consensus.
+ */
+export function createClassedBucket(limitNow: () => RateLimit, now: () => number): TokenBucket {
+  let limit = limitNow();
+  let bucket = createTokenBucket(limit, now);
+  return {
+    take() {
+      const current = limitNow();
+      if (current.ratePerSecond !== limit.ratePerSecond || current.burst !== limit.burst) {
+        limit = current;
+        bucket = createTokenBucket(current, now);
+      }
+      bucket.take();
+    },
+  };
+}
+
+/**
  * Peers whose delivery buckets one node keeps (onion exits handing it requests). Far more than the
  * nodes of any consensus; when full, the least recently seen peer's bucket is dropped (it starts
  * full again on its next request, which only a peer that was idle the longest can gain from).
@@ -68,7 +91,10 @@ export interface PeerBuckets {
   clear(): void;
 }
 
-/** One token bucket per peer, at the rate `rateFor(peer)` gives, bounded by MAX_RATE_LIMITED_PEERS. */
+/**
+ * One token bucket per peer, at the rate `rateFor(peer)` gives at each take (createClassedBucket),
+ * bounded by MAX_RATE_LIMITED_PEERS.
+ */
 export function createPeerBuckets(rateFor: (peer: string) => RateLimit, now: () => number, maxPeers = MAX_RATE_LIMITED_PEERS): PeerBuckets {
   const buckets = new Map<string, TokenBucket>(); // least recently used first
   return {
@@ -79,7 +105,7 @@ export function createPeerBuckets(rateFor: (peer: string) => RateLimit, now: () 
           const oldest = buckets.keys().next();
           if (oldest.done !== true) buckets.delete(oldest.value);
         }
-        bucket = createTokenBucket(rateFor(peer), now);
+        bucket = createClassedBucket(() => rateFor(peer), now);
       } else {
         buckets.delete(peer);
       }
