@@ -6,7 +6,7 @@ import { createMailboxClient, type MailboxClient } from '../../src/client/mailbo
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/devnet.ts';
-import { fetchConsensus, type Consensus } from '../../src/directory/index.ts';
+import { fetchConsensus, fetchConsensusFrom, type Consensus } from '../../src/directory/index.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
 import { createSwarmIndex } from '../../src/swarm/index.ts';
 import type { PeerTarget } from '../../src/wire/index.ts';
@@ -53,6 +53,7 @@ export async function startTestNet(nodes: number, consensusPeriodMs = 2_000, opt
   };
   const names = new Map<string, string>();
   for (const [name, member] of devnet.members) names.set((await member.ready).peerId, name);
+  await everyNodeListsAll(devnet, { transport: client.transport, crypto, network: devnet.network, now: Date.now }, nodes);
   return {
     dir,
     devnet,
@@ -79,6 +80,30 @@ export async function startTestNet(nodes: number, consensusPeriodMs = 2_000, opt
 }
 
 /** Polls `check` every 250 ms until it returns true or `timeoutMs` passes. */
+/**
+ * Waits until every node serves a consensus that lists all `nodes` nodes. The client's view fills
+ * first (consensus() above); a node's own follower catches up within a quarter period, and until
+ * then its swarms differ from the client's: a store it acknowledges may find fewer replicas than
+ * the swarm the client computed (seen as `replicas 1` in the network tests under a full parallel
+ * run).
+ */
+async function everyNodeListsAll(devnet: RunningDevnet, options: Parameters<typeof fetchConsensusFrom>[0], nodes: number): Promise<void> {
+  const members = [...devnet.members].filter(([name]) => name.startsWith('node-')).map(([, member]) => member);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const counts = await Promise.all(
+      members.map(async (member) => {
+        const target = await member.ready;
+        const consensus = await fetchConsensusFrom(options, target, 0).catch(() => undefined);
+        return consensus?.nodes.length ?? 0;
+      }),
+    );
+    if (counts.every((count) => count >= nodes)) return;
+    if (Date.now() > deadline) throw new Error(`devnet nodes still list ${counts.join(', ')} of ${nodes} nodes after 30 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
