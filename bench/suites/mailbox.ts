@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createMailboxClient } from '../../src/client/mailbox-client.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
+import { SERVICE_NODE_V8_FLAGS } from '../../src/node/heap-flags.ts';
 import { createHost } from '../../src/node/host.ts';
 import { RpcSession, type PeerTarget } from '../../src/wire/index.ts';
 import type { BenchRow, BenchSuite } from '../report.ts';
@@ -25,7 +26,7 @@ interface Server {
 }
 
 async function startServer(nodes: number, k: number): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../mailbox-server.ts'), String(nodes), String(k)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_V8_FLAGS, path.join(import.meta.dirname, '../mailbox-server.ts'), String(nodes), String(k)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
