@@ -1,6 +1,6 @@
 /**
  * Per-link admission for the onion relay (RelayServiceOptions.admit): token buckets per previous
- * hop, one set for clients and one for nodes of the consensus, chosen at each message, so a node
+ * hop at a client's or a node's limit, decided at each message (createPeerBuckets), so a node
  * that joins the consensus gets a node's share at once. Creates and relayed messages have separate
  * buckets: a create costs a KEM decapsulation (~0.1 ms), a relayed message an AES-GCM open and a
  * forward (~0.05 ms). The limits bound what one client can make its guard do to a small share of
@@ -37,19 +37,17 @@ export interface RelayAdmission {
 
 export function createRelayAdmission(options: RelayAdmissionOptions): RelayAdmission {
   const { isNode, now } = options;
-  const buckets = (limit: RateLimit): PeerBuckets => createPeerBuckets(() => limit, now);
-  const creates = { client: buckets(RELAY_CLIENT_CREATE_LIMIT), node: buckets(RELAY_NODE_CREATE_LIMIT) };
-  const messages = { client: buckets(RELAY_CLIENT_MESSAGE_LIMIT), node: buckets(RELAY_NODE_MESSAGE_LIMIT) };
+  // createPeerBuckets asks rateFor at each take, so a peer's class follows the consensus.
+  const classed = (client: RateLimit, node: RateLimit): PeerBuckets => createPeerBuckets((peer) => (isNode(peer) ? node : client), now);
+  const creates = classed(RELAY_CLIENT_CREATE_LIMIT, RELAY_NODE_CREATE_LIMIT);
+  const messages = classed(RELAY_CLIENT_MESSAGE_LIMIT, RELAY_NODE_MESSAGE_LIMIT);
   return {
     admit(fromPeer, kind) {
-      const set = kind === 'create' ? creates : messages;
-      (isNode(fromPeer) ? set.node : set.client).take(fromPeer);
+      (kind === 'create' ? creates : messages).take(fromPeer);
     },
     clear() {
-      for (const set of [creates, messages]) {
-        set.client.clear();
-        set.node.clear();
-      }
+      creates.clear();
+      messages.clear();
     },
   };
 }

@@ -72,44 +72,51 @@ function streamPair(): [RecordingStream, RecordingStream] {
 
 const echo = (body: Uint8Array): Promise<Uint8Array> => Promise.resolve(concatBytes(Uint8Array.of(0xee), body));
 
+/** An RpcSession over a stream pair to an echo server; `done` closes it and waits for the server. */
+function echoSession() {
+  const [client, server] = streamPair();
+  const served = serveSession(server, echo, { maxConcurrent: 1_000 });
+  const session = new RpcSession(client);
+  return {
+    client,
+    server,
+    session,
+    done: async (): Promise<void> => {
+      session.close();
+      await served;
+    },
+  };
+}
+
 describe('RpcSession frame coalescing', () => {
   it('sends the frames written in one turn of the event loop together, and every answer reaches its request', async () => {
-    const [client, server] = streamPair();
-    const served = serveSession(server, echo, { maxConcurrent: 1_000 });
-    const session = new RpcSession(client);
+    const { client, server, session, done } = echoSession();
     const bodies = Array.from({ length: 300 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, ...new Uint8Array(i % 50)));
     const answers = await Promise.all(bodies.map((body) => session.request(body, { timeoutMs: 5_000 })));
     answers.forEach((answer, i) => assert.deepEqual(answer, concatBytes(Uint8Array.of(0xee), bodies[i]!)));
     assert.ok(client.sends.length < 10, `300 requests in one turn took ${client.sends.length} sends`);
     assert.ok(server.sends.length < 300, `300 answers took ${server.sends.length} sends`);
-    session.close();
-    await served;
+    await done();
   });
 
   it('never puts more than MAX_COALESCED_BYTES in one send unless a single frame is larger', async () => {
-    const [client, server] = streamPair();
-    const served = serveSession(server, echo, { maxConcurrent: 1_000 });
-    const session = new RpcSession(client);
+    const { client, session, done } = echoSession();
     const sizes = [10, MAX_COALESCED_BYTES + 5_000, 20_000, 20_000, 20_000, 20_000, 7];
     const answers = await Promise.all(sizes.map((size) => session.request(new Uint8Array(size).fill(size & 0xff), { timeoutMs: 5_000 })));
     answers.forEach((answer, i) => assert.equal(answer.byteLength, sizes[i]! + 1));
     const oversized = client.sends.filter((n) => n > MAX_COALESCED_BYTES);
     assert.equal(oversized.length, 1, `sends: ${client.sends.join(', ')}`);
     assert.ok(oversized[0]! < MAX_COALESCED_BYTES + 5_100);
-    session.close();
-    await served;
+    await done();
   });
 
   it('waits for the stream to drain when a send reports a full buffer, and loses nothing', async () => {
-    const [client, server] = streamPair();
-    const served = serveSession(server, echo, { maxConcurrent: 1_000 });
-    const session = new RpcSession(client);
+    const { client, session, done } = echoSession();
     client.fullFor = 3;
     const sizes = [40_000, 40_000, 40_000, 40_000, 40_000];
     const answers = await Promise.all(sizes.map((size, i) => session.request(new Uint8Array(size).fill(i), { timeoutMs: 5_000 })));
     answers.forEach((answer, i) => assert.equal(answer[1], i));
     assert.equal(client.drains, 3);
-    session.close();
-    await served;
+    await done();
   });
 });
