@@ -31,6 +31,8 @@ export const DEVNET_SYNC_INTERVAL_MS = 2_000;
 /** How long a member may take to start, and the whole network to agree on a consensus. */
 export const DEVNET_START_TIMEOUT_MS = 60_000;
 export const DEVNET_CONSENSUS_TIMEOUT_MS = 90_000;
+/** Starts of one node before the devnet gives up (a start fails when another process took its port). */
+export const NODE_START_ATTEMPTS = 3;
 
 export interface DevnetOptions {
   readonly dir: string;
@@ -123,16 +125,34 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
       const ready = await launch(a.name).ready;
       options.progress(`${a.name} up: ${ready.addresses.join(' ')}`);
     }
-    const nodeMembers = [];
-    for (let i = 1; i <= options.nodes; i++) {
-      const name = `node-${String(i).padStart(2, '0')}`;
-      argsOf.set(name, ['node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`, '--sync-interval', String(DEVNET_SYNC_INTERVAL_MS), ...(options.depositPowBits === undefined ? [] : ['--deposit-pow-bits', String(options.depositPowBits)])]);
-      nodeMembers.push(launch(name));
-    }
+    const nodeArgs = async (name: string): Promise<string[]> => [
+      'node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      '--sync-interval', String(DEVNET_SYNC_INTERVAL_MS), ...(options.depositPowBits === undefined ? [] : ['--deposit-pow-bits', String(options.depositPowBits)]),
+    ];
+    // freePort releases the port it found; another process (a parallel test's devnet, or any
+    // outgoing connection's ephemeral port) can take it before the node listens, and the node
+    // exits with EADDRINUSE. A node that exits before it is ready gets a new port and another try.
+    const launchNode = async (name: string): Promise<{ name: string; ready: Awaited<ChildMember['ready']> }> => {
+      for (let attempt = 1; ; attempt++) {
+        argsOf.set(name, await nodeArgs(name));
+        const member = launch(name);
+        try {
+          return { name, ready: await member.ready };
+        } catch (err) {
+          if (attempt >= NODE_START_ATTEMPTS || (await member.exited) !== 1) throw err;
+          options.progress(`${name} exited before it was ready; starting it again on another port`);
+        }
+      }
+    };
+    const names = Array.from({ length: options.nodes }, (_, i) => `node-${String(i + 1).padStart(2, '0')}`);
+    const started = names.map((name) => launchNode(name));
+    // Every start is awaited, so none is left rejecting unobserved if an earlier one throws.
+    const settled = await Promise.allSettled(started);
     const seeds: string[] = [];
-    for (const member of nodeMembers) {
-      const ready = await member.ready;
-      options.progress(`${member.name} up: ${ready.peerId}`);
+    for (const result of settled) {
+      if (result.status === 'rejected') throw result.reason;
+      const { name, ready } = result.value;
+      options.progress(`${name} up: ${ready.peerId}`);
       for (const a of ready.addresses) if (seeds.length < 8) seeds.push(`${a}/p2p/${ready.peerId}`);
     }
     await waitForFullConsensus(options, network, options.nodes);
