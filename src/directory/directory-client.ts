@@ -21,6 +21,14 @@ export const FETCH_PARALLELISM = 3;
 /** After the first consensus arrives, how long answers already requested may still bring a newer one. */
 export const FETCH_GRACE_MS = 250;
 
+/**
+ * A refresh (a consensus already held) ends once this many sources answered that they have nothing
+ * newer. More than one, so a single lagging or lying source cannot hold a follower back; not
+ * every source, which made each idle refresh cost REFRESH_MAX_ATTEMPTS round trips (8) while the
+ * consensus changes once a period: most of an idle devnet's directory traffic.
+ */
+export const NOTHING_NEWER_QUORUM = 2;
+
 export interface FetchConsensusOptions {
   readonly transport: RpcTransport;
   readonly crypto: CryptoProvider;
@@ -75,20 +83,23 @@ export async function fetchConsensusFrom(
   return consensus.validAfterMs > newerThanMs ? consensus : undefined;
 }
 
-/**
- * Asks peers until one returns a verified consensus newer than `newerThanMs`. Returns undefined
- * when every peer that answered had nothing newer; PATH_FAILED (detail { tried, errors }) when no
- * peer answered at all.
- */
+
 function newer(a: Consensus | undefined, b: Consensus): Consensus {
   return a === undefined || b.validAfterMs > a.validAfterMs ? b : a;
 }
 
+/**
+ * Asks peers until one returns a verified consensus newer than `newerThanMs`, or, when
+ * `newerThanMs` > 0, until NOTHING_NEWER_QUORUM peers answered that they have nothing newer.
+ * Returns undefined when no answer was newer; PATH_FAILED (detail { tried, errors }) when no peer
+ * answered at all.
+ */
 export async function fetchNewerConsensus(options: FetchNewerOptions): Promise<Consensus | undefined> {
   const sources = consensusSources(options.crypto, options.network, options.transport.peerId, options.targets);
   const queue = sources.slice(0, options.maxAttempts ?? sources.length);
   const errors: string[] = [];
   let answered = false;
+  let nothingNewer = 0;
   let found: Consensus | undefined;
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
@@ -99,6 +110,7 @@ export async function fetchNewerConsensus(options: FetchNewerOptions): Promise<C
       try {
         const consensus = await fetchConsensusFrom({ ...options, signal }, target, options.newerThanMs);
         answered = true;
+        if (consensus === undefined && options.newerThanMs > 0 && ++nothingNewer >= NOTHING_NEWER_QUORUM && found === undefined) stop.abort();
         // Sources may lag a period behind each other: the answers already on their way get a
         // short grace, and the newest consensus wins.
         if (consensus !== undefined) found = newer(found, consensus);

@@ -40,6 +40,7 @@ export type { DirectoryCallOptions, DirectoryHandler, DirectoryResult } from './
 export { serveConsensus } from './consensus-server.ts';
 export {
   FETCH_PARALLELISM,
+  NOTHING_NEWER_QUORUM,
   consensusSources,
   consensusTargets,
   fetchConsensus,

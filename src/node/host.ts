@@ -33,6 +33,15 @@ export const MAX_STREAMS_PER_PROTOCOL = 256;
  */
 export const MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND = 100;
 
+/**
+ * How often each end pings each of its connections (libp2p's connection monitor, default 10 s),
+ * to find dead ones and keep NAT mappings open. Every ping is a new stream with its protocol
+ * negotiation: at 10 s they were about half the CPU of an idle 12-node devnet, and they wake a
+ * phone's radio six times a minute. A request on a dead connection still fails at its deadline
+ * and the client rebuilds its path, so a minute only delays closing a silent connection.
+ */
+export const CONNECTION_PING_INTERVAL_MS = 60_000;
+
 export interface HostOptions {
   /** 32-byte Ed25519 seed of the host's identity; the peer ID derives from it. */
   readonly identitySeed: Uint8Array;
@@ -67,6 +76,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     streamMuxers: [withHeldWindowUpdates(yamux())],
     services: { identify: identify(), ping: ping() },
     connectionManager: { inboundConnectionThreshold: MAX_INBOUND_CONNECTIONS_PER_IP_PER_SECOND },
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
   });
   const peerId = libp2p.peerId.toString();
 

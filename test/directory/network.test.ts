@@ -10,13 +10,19 @@ import {
   createAuthorityService,
   createDirectoryFollower,
   createNetworkConfig,
+  CONSENSUS_PROTOCOL,
+  FETCH_PARALLELISM,
+  NOTHING_NEWER_QUORUM,
   fetchConsensus,
   fetchConsensusFrom,
+  fetchNewerConsensus,
+  serveConsensus,
   signNodeDescriptor,
 } from '../../src/directory/index.ts';
 import type { AuthorityService, Consensus, DirectoryFollower, NetworkConfig } from '../../src/directory/index.ts';
 import { createHost } from '../../src/node/host.ts';
 import type { Host } from '../../src/node/host.ts';
+import type { RpcTransport } from '../../src/wire/index.ts';
 import { crypto, makeAuthorities, makeNode } from './fixtures.ts';
 
 const PERIOD_MS = 2_000;
@@ -162,5 +168,30 @@ describe('directory over libp2p on loopback', () => {
     const fetched = await fetchConsensus({ transport: client.transport, crypto, network: cutOff, now: Date.now, timeoutMs: 3_000 });
     assert.ok(fetched.signers.length >= 2);
     assert.ok(fetched.nodes.length >= 3);
+  });
+
+  it('a refresh with nothing newer ends after a quorum of answers, not after asking every source', async () => {
+    // Six sources of their own serving the first consensus, beside the 3 authorities.
+    const sources = await Promise.all(Array.from({ length: 6 }, () => host(crypto.randomBytes(32))));
+    for (const source of sources) await serveConsensus(source.transport, () => first);
+    const client = await host(crypto.randomBytes(32), []);
+    let asked = 0;
+    const counting: RpcTransport = {
+      ...client.transport,
+      dial: (target, protocol, signal) => {
+        if (protocol === CONSENSUS_PROTOCOL) asked++;
+        return client.transport.dial(target, protocol, signal);
+      },
+    };
+    const targets = sources.map((h) => ({ peerId: h.peerId, addresses: h.addresses() }));
+    const options = { transport: counting, crypto, network, now: Date.now, targets };
+    // Newer than an hour from now: nobody has anything newer.
+    assert.equal(await fetchNewerConsensus({ ...options, newerThanMs: Date.now() + 3_600_000, maxAttempts: 9 }), undefined);
+    // The lanes start FETCH_PARALLELISM requests; a lane answered before the quorum may start one
+    // more, and the answer that completes the quorum aborts the rest. Two spare for a failed
+    // request (one is not an answer): asking all 9 is what this must not do.
+    assert.ok(asked >= NOTHING_NEWER_QUORUM && asked <= FETCH_PARALLELISM + NOTHING_NEWER_QUORUM + 1, `asked ${asked} of 9 sources`);
+    const found = await fetchNewerConsensus({ ...options, newerThanMs: first.validAfterMs - 1 });
+    assert.ok(found !== undefined && found.validAfterMs >= first.validAfterMs);
   });
 });
