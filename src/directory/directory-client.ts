@@ -104,23 +104,33 @@ export async function fetchNewerConsensus(options: FetchNewerOptions): Promise<C
   const stop = new AbortController();
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
   let grace: ReturnType<typeof setTimeout> | undefined;
+  // Once the quorum said "nothing newer" no lane starts another request, and the call returns.
+  // Requests on their way finish in the background, unaborted: an aborted dial is a connection
+  // thrown away half-built, to be dialed again next refresh.
+  let quorumReached = false;
+  let onQuorum: () => void = () => undefined;
+  const quorum = new Promise<void>((resolve) => (onQuorum = resolve));
   const lane = async (): Promise<void> => {
-    for (let target = queue.shift(); target !== undefined && found === undefined; target = queue.shift()) {
+    for (let target = queue.shift(); target !== undefined && found === undefined && !quorumReached; target = queue.shift()) {
       if (signal.aborted) return;
       try {
         const consensus = await fetchConsensusFrom({ ...options, signal }, target, options.newerThanMs);
         answered = true;
-        if (consensus === undefined && options.newerThanMs > 0 && ++nothingNewer >= NOTHING_NEWER_QUORUM && found === undefined) stop.abort();
         // Sources may lag a period behind each other: the answers already on their way get a
         // short grace, and the newest consensus wins.
         if (consensus !== undefined) found = newer(found, consensus);
+        else if (options.newerThanMs > 0 && ++nothingNewer >= NOTHING_NEWER_QUORUM && found === undefined && !quorumReached) {
+          quorumReached = true;
+          onQuorum();
+        }
         if (found !== undefined && grace === undefined) grace = setTimeout(() => stop.abort(), FETCH_GRACE_MS);
       } catch (err) {
         errors.push(isSamizdatError(err) ? err.code : 'INTERNAL');
       }
     }
   };
-  await Promise.all(Array.from({ length: FETCH_PARALLELISM }, lane));
+  await Promise.race([Promise.all(Array.from({ length: FETCH_PARALLELISM }, lane)), quorum]);
+  if (quorumReached) return undefined;
   clearTimeout(grace);
   if (found !== undefined || answered) return found;
   throw new SamizdatError('PATH_FAILED', `no directory source answered (${sources.length} known)`, {

@@ -188,8 +188,8 @@ describe('directory over libp2p on loopback', () => {
     // Newer than an hour from now: nobody has anything newer.
     assert.equal(await fetchNewerConsensus({ ...options, newerThanMs: Date.now() + 3_600_000, maxAttempts: 9 }), undefined);
     // The lanes start FETCH_PARALLELISM requests; a lane answered before the quorum may start one
-    // more, and the answer that completes the quorum aborts the rest. Two spare for a failed
-    // request (one is not an answer): asking all 9 is what this must not do.
+    // more, and after the answer that completes the quorum none starts another. Two spare for a
+    // failed request (one is not an answer): asking all 9 is what this must not do.
     assert.ok(asked >= NOTHING_NEWER_QUORUM && asked <= FETCH_PARALLELISM + NOTHING_NEWER_QUORUM + 1, `asked ${asked} of 9 sources`);
     const found = await fetchNewerConsensus({ ...options, newerThanMs: first.validAfterMs - 1 });
     assert.ok(found !== undefined && found.validAfterMs >= first.validAfterMs);
