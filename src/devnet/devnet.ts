@@ -44,6 +44,8 @@ export interface DevnetOptions {
   readonly consensusPeriodMs?: number;
   /** Proof-of-work bits nodes ask of strangers' deposits (default: the nodes' own default; 0 = off). */
   readonly depositPowBits?: number;
+  /** Where each node start gets its TCP port (default: a port the OS just had free). */
+  readonly nodePort?: () => Promise<number>;
 }
 
 export interface RunningDevnet {
@@ -126,7 +128,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
       options.progress(`${a.name} up: ${ready.addresses.join(' ')}`);
     }
     const nodeArgs = async (name: string): Promise<string[]> => [
-      'node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      'node', 'run', '--dir', path.join(dir, name), '--network', networkFile, '--listen', `/ip4/127.0.0.1/tcp/${await (options.nodePort ?? freePort)()}`,
       '--sync-interval', String(DEVNET_SYNC_INTERVAL_MS), ...(options.depositPowBits === undefined ? [] : ['--deposit-pow-bits', String(options.depositPowBits)]),
     ];
     // freePort releases the port it found; another process (a parallel test's devnet, or any
