@@ -13,7 +13,7 @@ export {
 export { encodeFrame, FrameDecoder, decodeFrames } from './framing.ts';
 export type { FrameOptions, StreamChunk } from './framing.ts';
 export { decodeMessage, encodeMessage } from './codec.ts';
-export { lengthDelimitedPrefix } from './trailing-bytes.ts';
+export { isEncodingOf, lengthDelimitedPrefix } from './trailing-bytes.ts';
 export type { CodecOptions } from './codec.ts';
 export { encodeRpcFrame, decodeRpcFrame } from './rpc-frame.ts';
 export { KNOWN_ERROR_CODES, PEER_ERROR_CODES, isKnownErrorCode, isPeerErrorCode } from './error-codes.ts';

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import { SessionFrameSchema } from './gen/samizdat/v1/frame_pb.ts';
 import { BackwardBodySchema, OnionRequestSchema, OnionResponseSchema, SealedLayerSchema, TargetLayerSchema } from './gen/samizdat/v1/onion_pb.ts';
-import { TRAILING_BYTES_MIN, encodeTrailingBytes } from './trailing-bytes.ts';
+import { TRAILING_BYTES_MIN, encodeTrailingBytes, isEncodingOf, lengthDelimitedPrefix } from './trailing-bytes.ts';
 
 /** Sizes around the threshold and well past it, plus empty. */
 const bytes = fc.oneof(
@@ -56,3 +57,57 @@ describe('encodeTrailingBytes gives exactly toBinary', () => {
     assert.deepEqual(encodeTrailingBytes(SealedLayerSchema, message), withUnknown);
   });
 });
+
+describe('lengthDelimitedPrefix', () => {
+  it('is the tag and length BinaryWriter writes, for every field number and 32-bit length', () => {
+    const check = (fieldNumber: number, length: number): void =>
+      assert.deepEqual(lengthDelimitedPrefix(fieldNumber, length), new BinaryWriter().tag(fieldNumber, WireType.LengthDelimited).uint32(length).finish());
+    for (const [f, n] of [[1, 0], [15, 127], [16, 128], [2047, 16_383], [2048, 16_384], [536_870_911, 0xffffffff]] as const) check(f, n);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 536_870_911 }), fc.integer({ min: 0, max: 0xffffffff }), check), { numRuns: 500 });
+  });
+});
+
+describe('isEncodingOf answers exactly "toBinary(decoded) equals the bytes"', () => {
+  const schemas = [SealedLayerSchema, BackwardBodySchema, TargetLayerSchema, OnionResponseSchema] as const;
+  const encodings = fc.tuple(bytes, bytes, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([a, b, counter]) => [
+    toBinary(SealedLayerSchema, create(SealedLayerSchema, { nonce: a.subarray(0, 12), sealed: b })),
+    toBinary(BackwardBodySchema, create(BackwardBodySchema, { body: { case: 'inner', value: b } })),
+    toBinary(TargetLayerSchema, create(TargetLayerSchema, { sessionId: a.subarray(0, 16), sealed: b, counter })),
+    toBinary(OnionResponseSchema, create(OnionResponseSchema, { response: { case: 'delivered', value: a }, padding: b })),
+  ]);
+  /** isEncodingOf against the slow definition: decode, re-encode, compare. */
+  const agrees = (index: number, input: Uint8Array): void => {
+    const schema = schemas[index]!;
+    let message;
+    try {
+      message = fromBinary(schema, input, { readUnknownFields: false });
+    } catch {
+      return; // not a decodable message: decodeCanonical fails before asking
+    }
+    assert.equal(isEncodingOf(schema, message, input), Buffer.from(toBinary(schema, message)).equals(input));
+  };
+
+  it('true for canonical encodings', () => {
+    fc.assert(
+      fc.property(encodings, (all) => all.forEach((encoded, i) => assert.equal(isEncodingOf(schemas[i]!, fromBinary(schemas[i]!, encoded), encoded), true))),
+      runs,
+    );
+  });
+
+  it('the same answer as re-encoding for a changed, cut, lengthened or reordered encoding', () => {
+    fc.assert(
+      fc.property(encodings, fc.nat(), fc.integer({ min: 1, max: 255 }), (all, at, xor) => {
+        all.forEach((encoded, i) => {
+          const changed = encoded.slice();
+          if (changed.length > 0) changed[at % changed.length]! ^= xor;
+          agrees(i, changed);
+          agrees(i, encoded.subarray(0, at % (encoded.length + 1)));
+          agrees(i, new Uint8Array([...encoded, 0x0a, 0x00])); // field 1 again, empty
+          agrees(i, new Uint8Array([...encoded.subarray(at % (encoded.length + 1)), ...encoded.subarray(0, at % (encoded.length + 1))]));
+        });
+      }),
+      runs,
+    );
+  });
+});
+

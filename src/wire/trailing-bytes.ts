@@ -8,7 +8,7 @@
  * one right-sized buffer. The output is byte for byte toBinary's (a property test checks it).
  */
 import { ScalarType, isFieldSet, toBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { WireType } from '@bufbuild/protobuf/wire';
 import { concatBytes } from '../crypto/bytes.ts';
 
 /** Trailing bytes fields shorter than this go through toBinary as usual: nothing to save. */
@@ -37,18 +37,64 @@ function trailingBytes(schema: DescMessage, message: Record<string, unknown>): T
   return { field: last, value };
 }
 
+/** The message with its trailing bytes field cleared (what toBinary writes before that field). */
+function withoutTrailing(record: Record<string, unknown>, field: DescField): Record<string, unknown> {
+  return field.oneof !== undefined ? { ...record, [field.oneof.localName]: { case: undefined } } : { ...record, [field.localName]: new Uint8Array(0) };
+}
+
 /** toBinary(schema, message), with a large trailing bytes field appended instead of written through the growing buffer. */
 export function encodeTrailingBytes<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array {
   const record = message as unknown as Record<string, unknown>;
   const trailing = trailingBytes(schema, record);
   if (trailing === undefined) return toBinary(schema, message);
   const { field, value } = trailing;
-  const cleared = field.oneof !== undefined ? { ...record, [field.oneof.localName]: { case: undefined } } : { ...record, [field.localName]: new Uint8Array(0) };
-  const head = toBinary(schema, cleared as unknown as MessageShape<Desc>);
+  const head = toBinary(schema, withoutTrailing(record, field) as unknown as MessageShape<Desc>);
   return concatBytes(head, lengthDelimitedPrefix(field.number, value.length), value);
+}
+
+/** Whether `bytes[at..]` begins with `part` (public wire data: no constant-time need). */
+function hasAt(bytes: Uint8Array, part: Uint8Array, at: number): boolean {
+  return at + part.length <= bytes.length && Buffer.from(bytes.buffer, bytes.byteOffset + at, part.length).equals(part);
+}
+
+/**
+ * Whether `bytes` is exactly encodeTrailingBytes(schema, message), that is toBinary's encoding,
+ * without building it: the head is encoded and compared, then the trailing field's tag, length
+ * and bytes are compared where they must sit. For a message decoded from `bytes`, this is the
+ * canonical-encoding check without a copy of the (large) trailing field.
+ */
+export function isEncodingOf<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, bytes: Uint8Array): boolean {
+  const record = message as unknown as Record<string, unknown>;
+  const trailing = trailingBytes(schema, record);
+  if (trailing === undefined) {
+    const whole = toBinary(schema, message);
+    return whole.length === bytes.length && hasAt(bytes, whole, 0);
+  }
+  const { field, value } = trailing;
+  const head = toBinary(schema, withoutTrailing(record, field) as unknown as MessageShape<Desc>);
+  const prefix = lengthDelimitedPrefix(field.number, value.length);
+  return (
+    head.length + prefix.length + value.length === bytes.length &&
+    hasAt(bytes, head, 0) &&
+    hasAt(bytes, prefix, head.length) &&
+    hasAt(bytes, value, head.length + prefix.length)
+  );
+}
+
+/** Appends `value` as a protobuf varint (at most 5 bytes for a 32-bit value). */
+function pushVarint32(out: number[], value: number): void {
+  let v = value >>> 0;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
 }
 
 /** The tag and length that start length-delimited field `fieldNumber` of `length` bytes. */
 export function lengthDelimitedPrefix(fieldNumber: number, length: number): Uint8Array {
-  return new BinaryWriter().tag(fieldNumber, WireType.LengthDelimited).uint32(length).finish();
+  const out: number[] = [];
+  pushVarint32(out, ((fieldNumber << 3) | WireType.LengthDelimited) >>> 0);
+  pushVarint32(out, length);
+  return Uint8Array.from(out);
 }
