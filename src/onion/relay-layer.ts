@@ -5,7 +5,7 @@
  * The receiver of a forward layer rejects repeated nonces with a ReplayWindow. Pure.
  */
 import { create } from '@bufbuild/protobuf';
-import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, toHex, utf8, type CryptoProvider } from '../crypto/index.ts';
+import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, utf8, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
@@ -24,15 +24,23 @@ export interface LayerSealer {
   seal(plaintext: Uint8Array): Uint8Array;
 }
 
-function counterOf(nonce: Uint8Array): bigint {
-  return BigInt(`0x${toHex(nonce)}`);
+const WORD = 0xffffffffn;
+
+/** A 12-byte nonce read as a 96-bit big-endian counter. */
+export function counterOf(nonce: Uint8Array): bigint {
+  assertBytes('nonce', nonce, SIZES.aesNonce);
+  const view = new DataView(nonce.buffer, nonce.byteOffset, SIZES.aesNonce);
+  return (BigInt(view.getUint32(0)) << 64n) | (BigInt(view.getUint32(4)) << 32n) | BigInt(view.getUint32(8));
 }
 
-function nonceOf(counter: bigint): Uint8Array {
-  const hex = counter.toString(16).padStart(2 * SIZES.aesNonce, '0');
-  const out = new Uint8Array(SIZES.aesNonce);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+/** The 12-byte big-endian nonce of a counter below 2^96. */
+export function nonceOf(counter: bigint): Uint8Array {
+  const nonce = new Uint8Array(SIZES.aesNonce);
+  const view = new DataView(nonce.buffer);
+  view.setUint32(0, Number((counter >> 64n) & WORD));
+  view.setUint32(4, Number((counter >> 32n) & WORD));
+  view.setUint32(8, Number(counter & WORD));
+  return nonce;
 }
 
 /** A counter-nonce sealer for one relay key (NONCE_EXHAUSTED after MAX_MESSAGES_PER_KEY). */
