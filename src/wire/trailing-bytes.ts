@@ -6,6 +6,7 @@
  * that is set is a `bytes` field and there are no unknown fields, the encoding is exactly
  * toBinary(the message without that field) || tag || varint(length) || bytes. This builds that in
  * one right-sized buffer. The output is byte for byte toBinary's (a property test checks it).
+ * isEncodingOf uses the same layout to check that bytes are a message's encoding without building it.
  */
 import { ScalarType, isFieldSet, toBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
