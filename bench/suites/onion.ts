@@ -112,10 +112,6 @@ async function devnetRows(): Promise<BenchRow[]> {
       }
     });
     const rate = done / ((performance.now() - start) / 1000);
-    for (let i = 0; i < 50; i++) {
-      await retrieveDirect();
-      await retrieveOnion();
-    }
     const direct: number[] = [];
     const viaOnion: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {

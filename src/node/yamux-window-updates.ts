@@ -32,7 +32,6 @@ interface Sender {
   send: MessageStream['send'];
 }
 
-
 /** A plain window update (no flags) as [stream ID, delta], or undefined for any other frame. */
 function plainWindowUpdate(data: Uint8Array): [number, number] | undefined {
   if (data.length !== HEADER_LENGTH) return undefined;
@@ -63,12 +62,9 @@ export function holdWindowUpdates(muxer: Sender): void {
     timer = undefined;
     return frames;
   };
-  const flush = (): void => {
-    if (pending.size > 0) send(concatBytes(...takePending()));
-  };
   const flushLater = (): void => {
     try {
-      flush();
+      if (pending.size > 0) send(concatBytes(...takePending()));
     } catch {
       // The connection closed meanwhile: its streams are gone, and so is any need for updates.
     }

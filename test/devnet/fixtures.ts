@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
+import type { ChildMember } from '../../src/devnet/child.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/devnet.ts';
 import { fetchConsensus, fetchConsensusFrom, type Consensus } from '../../src/directory/index.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
@@ -79,7 +80,6 @@ export async function startTestNet(nodes: number, consensusPeriodMs = 2_000, opt
   };
 }
 
-/** Polls `check` every 250 ms until it returns true or `timeoutMs` passes. */
 /**
  * Waits until every node serves a consensus that lists all `nodes` nodes. The client's view fills
  * first (consensus() above); a node's own follower catches up within a quarter period, and until
@@ -89,21 +89,12 @@ export async function startTestNet(nodes: number, consensusPeriodMs = 2_000, opt
  */
 async function everyNodeListsAll(devnet: RunningDevnet, options: Parameters<typeof fetchConsensusFrom>[0], nodes: number): Promise<void> {
   const members = [...devnet.members].filter(([name]) => name.startsWith('node-')).map(([, member]) => member);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const counts = await Promise.all(
-      members.map(async (member) => {
-        const target = await member.ready;
-        const consensus = await fetchConsensusFrom(options, target, 0).catch(() => undefined);
-        return consensus?.nodes.length ?? 0;
-      }),
-    );
-    if (counts.every((count) => count >= nodes)) return;
-    if (Date.now() > deadline) throw new Error(`devnet nodes still list ${counts.join(', ')} of ${nodes} nodes after 30 s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const listsAll = async (member: ChildMember): Promise<boolean> =>
+    ((await fetchConsensusFrom(options, await member.ready, 0))?.nodes.length ?? 0) >= nodes;
+  await eventually(async () => (await Promise.all(members.map(listsAll))).every(Boolean), 30_000, `every devnet node to list all ${nodes} nodes`);
 }
 
+/** Polls `check` every 250 ms until it returns true or `timeoutMs` passes. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
