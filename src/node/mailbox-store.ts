@@ -8,7 +8,7 @@
  * set digest, so the three can never disagree with the rows after a crash. Prepared statements are
  * made once at open and reused: `put` is on the node's hot path.
  */
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
@@ -42,6 +42,7 @@ import {
   xorInto,
   type Aggregate,
 } from './mailbox-store-helpers.ts';
+import { prepareMailboxQueries } from './mailbox-store-queries.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
 
 export {
@@ -82,44 +83,7 @@ export function openMailboxStore(options: MailboxStoreOptions): MailboxStore {
 }
 
 function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number, limits: MailboxLimits): MailboxStore {
-  const prepare = (sql: string): StatementSync => db.prepare(sql);
-  const q = {
-    begin: prepare('BEGIN IMMEDIATE'),
-    commit: prepare('COMMIT'),
-    rollback: prepare('ROLLBACK'),
-    byId: prepare('SELECT cursor, account, ns, expires_at FROM message WHERE id = ?'),
-    extend: prepare('UPDATE message SET expires_at = ? WHERE id = ? AND expires_at < ?'),
-    insert: prepare('INSERT INTO message (account, ns, id, body, expires_at) VALUES (?, ?, ?, ?, ?)'),
-    deleteById: prepare('DELETE FROM message WHERE id = ?'),
-    deleteOne: prepare('DELETE FROM message WHERE id = ? AND account = ? AND ns = ? RETURNING length(body) AS size, expires_at'),
-    mailboxItems: prepare('SELECT id, expires_at, length(body) AS size FROM message WHERE account = ? AND ns = ?'),
-    mailboxExpired: prepare('SELECT id, length(body) AS size FROM message WHERE account = ? AND ns = ? AND expires_at <= ?'),
-    expiredBatch: prepare('SELECT account, ns, id, length(body) AS size FROM message WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
-    list: prepare(
-      'SELECT cursor, id, body, expires_at FROM message WHERE account = ? AND ns = ? AND cursor > ? AND expires_at > ? ORDER BY cursor LIMIT ?',
-    ),
-    ids: prepare('SELECT id FROM message WHERE account = ? AND ns = ? ORDER BY id'),
-    getOne: prepare('SELECT body, expires_at FROM message WHERE id = ? AND account = ? AND ns = ? AND expires_at > ?'),
-    aggGet: prepare('SELECT count, bytes, digest FROM mailbox WHERE account = ? AND ns = ?'),
-    aggPut: prepare('INSERT OR REPLACE INTO mailbox (account, ns, count, bytes, digest) VALUES (?, ?, ?, ?, ?)'),
-    aggDelete: prepare('DELETE FROM mailbox WHERE account = ? AND ns = ?'),
-    digests: prepare('SELECT account, ns, digest, count FROM mailbox ORDER BY account, ns'),
-    totals: prepare('SELECT count(*) AS mailboxes, coalesce(sum(count), 0) AS messages, coalesce(sum(bytes), 0) AS bytes FROM mailbox'),
-    accounts: prepare('SELECT DISTINCT account FROM mailbox ORDER BY account'),
-    dropMessages: prepare('DELETE FROM message WHERE account = ?'),
-    dropMailboxes: prepare('DELETE FROM mailbox WHERE account = ?'),
-    nonceInsert: prepare('INSERT INTO nonce (account, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-    nonceSweep: prepare('DELETE FROM nonce WHERE expires_at <= ?'),
-    tombstoneLive: prepare('SELECT 1 AS live FROM tombstone WHERE account = ? AND ns = ? AND id = ? AND expires_at > ?'),
-    tombstonePut: prepare(
-      'INSERT INTO tombstone (account, ns, id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
-    ),
-    tombstoneIds: prepare('SELECT id FROM tombstone WHERE account = ? AND ns = ? AND expires_at > ? ORDER BY id'),
-    tombstonesAfter: prepare('SELECT seq, account, ns, id, expires_at FROM tombstone WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
-    tombstoneAccounts: prepare('SELECT DISTINCT account FROM tombstone ORDER BY account'),
-    tombstoneSweep: prepare('DELETE FROM tombstone WHERE expires_at <= ?'),
-    dropTombstones: prepare('DELETE FROM tombstone WHERE account = ?'),
-  };
+  const q = prepareMailboxQueries(db);
   let closed = false;
 
   const clock = (): number => {
