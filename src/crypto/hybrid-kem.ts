@@ -142,6 +142,6 @@ export function hybridDecapsulate(provider: CryptoProvider, key: HybridPrivateKe
   const ctX = ciphertext.subarray(0, SIZES.x25519PublicKey);
   const ctM = ciphertext.subarray(SIZES.x25519PublicKey);
   const ssM = provider.mlKemDecapsulate(key.mlKem, ctM);
-  const ssX = provider.x25519(key.x25519, ctX);
+  const ssX = provider.x25519(key.x25519, ctX, 'once'); // the sender's ephemeral
   return combine(provider, ssM, ssX, ctX, key.x25519.publicKey, ctM, key.mlKem.publicKey);
 }

@@ -20,6 +20,7 @@ import {
   type KemEncapsulation,
   type KeyAlgorithm,
   type PasswordKdfParams,
+  type PeerKeyUse,
   type PrivateKey,
 } from './provider.ts';
 
@@ -71,35 +72,43 @@ function ownKey(key: PrivateKey, algorithm?: KeyAlgorithm): NodePrivateKey {
 }
 
 /**
- * PEM text of an SPKI DER (RFC 7468, lines of 64). Measured on Node 24.21 / OpenSSL 3.5
+ * PEM text of an SPKI DER (RFC 7468), its base64 on one line. Measured on Node 24.21 / OpenSSL 3.5
  * (`npm run bench -- crypto`), OpenSSL parses this about 3x faster than the same bytes handed over
  * as DER (`format: 'der'`), base64 included, so peers' raw keys go in as PEM. Most of the
  * difference is Node's, not OpenSSL's: handed an object or a Buffer, createPublicKey first asks
  * whether it is a KeyObject or a CryptoKey by catching thrown errors (two to four per call, each
  * capturing a stack trace), which a string skips. The same checks make Node 24's `raw-public`
- * import no faster than PEM (slower for ML-KEM).
+ * import no faster than PEM (slower for ML-KEM). RFC 7468 has writers wrap at 64 characters, but
+ * OpenSSL reads one long line as well (node-provider.test.ts checks that a key comes back
+ * unchanged), and the 26 lines of an ML-KEM-768 key cost about 5 µs more to build and parse.
  */
 function spkiPem(der: Uint8Array): string {
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
-  // Lines cut with slice: a global regex replace costs about as much as the import of an X25519
-  // key on the 1,584 characters of an ML-KEM-768 key.
-  let pem = '-----BEGIN PUBLIC KEY-----\n';
-  for (let at = 0; at < base64.length; at += 64) pem += `${base64.slice(at, at + 64)}\n`;
-  return `${pem}-----END PUBLIC KEY-----\n`;
+  return `-----BEGIN PUBLIC KEY-----\n${base64}\n-----END PUBLIC KEY-----\n`;
 }
 
 /**
  * Peers' public keys imported recently, per provider. Relays and clients use the same few onion,
  * identity and prekey keys again and again; parsing a 1,184-byte ML-KEM key costs more than
- * encapsulating to it. Public data only; bounded, least recently used dropped first.
+ * encapsulating to it. Public data only; bounded, least recently used dropped first. Keys used
+ * once (PeerKeyUse) stay out: cached, each would outlive a young-generation collection (an ML-KEM
+ * KeyObject holds several KB in OpenSSL) and push out a key that is used again. In the ratchet
+ * bench, keeping a turn's keys out of the cache made a turn 12 % faster.
  */
 export const PUBLIC_KEY_CACHE_ENTRIES = 1024;
 
 class PublicKeyCache {
   private readonly entries = new Map<string, KeyObject>();
+  /**
+   * The latest 'once' X25519 key, kept until the next one: a ratchet turn uses the peer's new key
+   * twice in a row (its receiving and its sending step), and a 32-byte compare is cheaper than a
+   * second import.
+   */
+  private lastOnce: { readonly raw: Uint8Array; readonly key: KeyObject } | undefined;
 
-  get(algorithm: KeyAlgorithm, raw: Uint8Array): KeyObject {
+  get(algorithm: KeyAlgorithm, raw: Uint8Array, use: PeerKeyUse = 'reused'): KeyObject {
     assertBytes('publicKey', raw);
+    if (use === 'once') return algorithm === 'x25519' ? this.onceX25519(raw) : importPublicKey(algorithm, raw);
     // Keys longer than a hash (ML-KEM's 1,184 bytes) are known by their SHA-256: a Map keyed by
     // 1,600-character strings costs about 3 µs more per new key than one keyed by 44.
     const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
@@ -120,6 +129,21 @@ class PublicKeyCache {
     this.entries.set(id, key);
     return key;
   }
+
+  private onceX25519(raw: Uint8Array): KeyObject {
+    const last = this.lastOnce;
+    if (last !== undefined && sameBytes(last.raw, raw)) return last.key;
+    const key = importPublicKey('x25519', raw);
+    this.lastOnce = { raw: raw.slice(), key };
+    return key;
+  }
+}
+
+/** Byte equality of public data (not constant time: for public keys only). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -254,9 +278,9 @@ export function createNodeCryptoProvider(): CryptoProvider {
       return new Uint8Array(raw);
     },
 
-    x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array {
+    x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array, use?: PeerKeyUse): Uint8Array {
       const own = ownKey(privateKey, 'x25519');
-      const publicKey = peers.get('x25519', peerPublicKey);
+      const publicKey = peers.get('x25519', peerPublicKey, use);
       try {
         return asBytes(nodeCrypto.diffieHellman({ privateKey: own.keyObject, publicKey }));
       } catch (cause) {
@@ -288,8 +312,8 @@ export function createNodeCryptoProvider(): CryptoProvider {
       }
     },
 
-    mlKemEncapsulate(publicKey: Uint8Array): KemEncapsulation {
-      const key = peers.get('ml-kem-768', publicKey);
+    mlKemEncapsulate(publicKey: Uint8Array, use?: PeerKeyUse): KemEncapsulation {
+      const key = peers.get('ml-kem-768', publicKey, use);
       try {
         const { sharedKey, ciphertext } = nodeCrypto.encapsulate(key);
         return { sharedSecret: asBytes(sharedKey), ciphertext: asBytes(ciphertext) };

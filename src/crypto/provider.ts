@@ -26,6 +26,14 @@ export interface PrivateKey {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * How often the caller will use a peer's public key. A provider may keep 'reused' keys (onion
+ * keys, identity keys, prekeys) imported for the next call; a 'once' key (the ephemeral of an
+ * onion layer, a ratchet turn's key) is imported for this call only, so it never pushes a reused
+ * key out of that cache nor keeps memory alive after the call. Only speed depends on it.
+ */
+export type PeerKeyUse = 'reused' | 'once';
+
 export interface KemEncapsulation {
   readonly sharedSecret: Uint8Array;
   readonly ciphertext: Uint8Array;
@@ -58,16 +66,22 @@ export interface CryptoProvider {
   /** The raw form of a private key, for encrypted storage. Handle with care. */
   exportPrivateKey(key: PrivateKey): Uint8Array;
 
-  /** X25519 (RFC 7748). BAD_KEY when the result is all zeros (a low-order peer point). */
-  x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array): Uint8Array;
+  /**
+   * X25519 (RFC 7748). BAD_KEY when the result is all zeros (a low-order peer point). `use`
+   * (default 'reused'): see PeerKeyUse.
+   */
+  x25519(privateKey: PrivateKey, peerPublicKey: Uint8Array, use?: PeerKeyUse): Uint8Array;
 
   /** Ed25519 (RFC 8032) signature over `message`. */
   sign(privateKey: PrivateKey, message: Uint8Array): Uint8Array;
   /** Ed25519 verification; false for any invalid signature or key, never throws on bad bytes. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 
-  /** ML-KEM-768 (FIPS 203) encapsulation to a raw public key; BAD_KEY if it fails the check. */
-  mlKemEncapsulate(publicKey: Uint8Array): KemEncapsulation;
+  /**
+   * ML-KEM-768 (FIPS 203) encapsulation to a raw public key; BAD_KEY if it fails the check.
+   * `use` (default 'reused'): see PeerKeyUse.
+   */
+  mlKemEncapsulate(publicKey: Uint8Array, use?: PeerKeyUse): KemEncapsulation;
   /** ML-KEM-768 decapsulation (implicit rejection: a bad ciphertext gives a pseudorandom key). */
   mlKemDecapsulate(privateKey: PrivateKey, ciphertext: Uint8Array): Uint8Array;
 

@@ -41,8 +41,10 @@ function checkProvider(p: CryptoProvider): void {
     fc.property(anyBytes, anyBytes, anyBytes, fc.integer({ min: -2, max: 70000 }), (a, b, c, n) => {
       for (const alg of algorithms) onlyTyped(() => p.importPrivateKey(alg, a));
       onlyTyped(() => p.x25519(keys.x25519, a));
+      onlyTyped(() => p.x25519(keys.x25519, a, 'once'));
       onlyTyped(() => p.verify(a, b, c));
       onlyTyped(() => p.mlKemEncapsulate(a));
+      onlyTyped(() => p.mlKemEncapsulate(a, 'once'));
       onlyTyped(() => p.mlKemDecapsulate(keys.mlKem, a));
       onlyTyped(() => p.aesGcmSeal(a, b, c, a));
       onlyTyped(() => p.aesGcmOpen(a, b, c, b));
@@ -72,11 +74,13 @@ function checkProvider(p: CryptoProvider): void {
       onlyTyped(() => p.hmac(v as 'sha256', new Uint8Array(1), new Uint8Array(1)));
       onlyTyped(() => p.hkdf(v as 'sha256', new Uint8Array(1), new Uint8Array(1), new Uint8Array(1), 32));
       onlyTyped(() => p.x25519(keys.x25519, x));
+      onlyTyped(() => p.x25519(keys.x25519, x, 'once'));
       onlyTyped(() => p.x25519(v as typeof keys.x25519, new Uint8Array(32)));
       onlyTyped(() => p.sign(keys.ed25519, x));
       onlyTyped(() => p.sign(keys.x25519, new Uint8Array(1)));
       onlyTyped(() => p.verify(x, x, x));
       onlyTyped(() => p.mlKemEncapsulate(x));
+      onlyTyped(() => p.mlKemEncapsulate(x, 'once'));
       onlyTyped(() => p.mlKemDecapsulate(keys.mlKem, x));
       onlyTyped(() => p.exportPrivateKey(v as typeof keys.x25519));
       onlyTyped(() => p.aesGcmSeal(x, x, x, x));

@@ -137,7 +137,8 @@ export function receiveTurn(
 
   // Receiving step: the peer's new X25519 key against ours, its ciphertext to our ML-KEM key.
   const kemIn = provider.mlKemDecapsulate(state.kemKey, header.kemCiphertext);
-  const dhIn = provider.x25519(state.dhKey, header.dhPublic);
+  // The peer's keys of this turn are used in this call only (PeerKeyUse).
+  const dhIn = provider.x25519(state.dhKey, header.dhPublic, 'once');
   const recv = kdfRoot(provider, state.rootKey, dhIn, kemIn);
   const receivingHeaderKey = state.nextReceivingHeaderKey;
   const skip = skipTo(provider, recv.chainKey, 0, header.messageNumber, receivingHeaderKey, nowMs);
@@ -147,8 +148,8 @@ export function receiveTurn(
   // Sending step, only once the message has authenticated.
   const dhKey = provider.generateKey('x25519');
   const kemKey = provider.generateKey('ml-kem-768');
-  const kemOut = provider.mlKemEncapsulate(header.kemPublic);
-  const dhOut = provider.x25519(dhKey, header.dhPublic);
+  const kemOut = provider.mlKemEncapsulate(header.kemPublic, 'once');
+  const dhOut = provider.x25519(dhKey, header.dhPublic, 'once');
   const send = kdfRoot(provider, recv.rootKey, dhOut, kemOut.sharedSecret);
 
   return {

@@ -202,17 +202,19 @@ export function ratchetDecrypt(
   // Expired keys are gone before anything is tried, so they can never open a message.
   const current: RatchetState = { ...state, skipped: purgeExpired(state.skipped, nowMs) };
   const receiving = current.receiving;
-  const receivingHex = receiving === undefined ? undefined : toHex(receiving.headerKey);
-
-  for (const [hex, use] of current.skipped.headerKeys) {
-    if (hex === receivingHex) continue; // tried below, once
-    const header = tryOpenHeader(provider, use.key, wire, ad);
-    if (header !== undefined) return receiveSkipped(provider, current, wire, ad, hex, header);
+  if (current.skipped.headerKeys.size > 0) {
+    // The skipped-key store names header keys by their hex.
+    const receivingHex = receiving === undefined ? undefined : toHex(receiving.headerKey);
+    for (const [hex, use] of current.skipped.headerKeys) {
+      if (hex === receivingHex) continue; // tried below, once
+      const header = tryOpenHeader(provider, use.key, wire, ad);
+      if (header !== undefined) return receiveSkipped(provider, current, wire, ad, hex, header);
+    }
   }
   const inChain = (): Decrypted | undefined => {
-    if (receiving === undefined || receivingHex === undefined) return undefined;
+    if (receiving === undefined) return undefined;
     const header = tryOpenHeader(provider, receiving.headerKey, wire, ad);
-    return header === undefined ? undefined : receiveInChain(provider, current, receiving, receivingHex, wire, ad, header, nowMs);
+    return header === undefined ? undefined : receiveInChain(provider, current, receiving, toHex(receiving.headerKey), wire, ad, header, nowMs);
   };
   const newChain = (): Decrypted | undefined => {
     const header = tryOpenHeader(provider, current.nextReceivingHeaderKey, wire, ad);
