@@ -28,7 +28,9 @@ import { DEFAULT_DEPOSIT_POW_BITS, signDeposit, solveDepositPow, type DepositPro
 import { depositSigningKey, ownDepositSeed, policyPublished, policyToPublish } from './deposit-keys.ts';
 import { BACKUP_TTL_MS, backupChecked, backupPublished, backupToPublish, restoreBackup, supersededBackups } from './owner-backup.ts';
 import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './prekeys.ts';
+import { createProcessLiveness, type ProcessLiveness } from './process-liveness.ts';
 import type { ProfileDb } from './profile-db.ts';
+import { MAX_OUTBOX_RESUME } from './profile-db-limits.ts';
 import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
 import { loadPeerRecord, openFromPeer, partedRecord, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
@@ -102,13 +104,17 @@ export interface MessengerOptions {
    * when the envelope named an authenticated sender whose session has parted from ours.
    */
   readonly onUndecryptable?: (code: string, from: string | undefined) => void;
+  /** Tells which processes still run, to find sends that a crashed one left (default: this machine's). */
+  readonly liveness?: ProcessLiveness;
 }
 
 export interface Messenger {
   /**
    * Rotates prekeys when due and publishes what the swarm should hold (bundle, mailbox policy,
    * backup of blocks and settings) when it changed. Long-poll loops call it every round: it does
-   * the work at most once per PREPARE_INTERVAL_MS unless `force` (after a local change).
+   * the work at most once per PREPARE_INTERVAL_MS unless `force` (after a local change). It first
+   * finishes the sends that a process which has since ended left in state 'sending' (outbox.ts):
+   * each ends 'stored' or 'failed', as if that process had lived.
    */
   prepare(options?: { readonly force?: boolean }): Promise<void>;
   /**
@@ -125,6 +131,7 @@ export interface Messenger {
 
 export function createMessenger(options: MessengerOptions): Messenger {
   const { crypto, now, db, keys, swarm } = options;
+  const liveness = options.liveness ?? createProcessLiveness();
   const own: HandshakeIdentity = { identity: keys.identity, identityX25519: keys.mailboxX25519 };
   const prekeys = createPrekeyManager({ crypto, db, keys, now, rotationMs: options.prekeyRotationMs });
   const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
@@ -314,17 +321,52 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (contact !== undefined && contact.identityX25519 === undefined) db.contacts.update(peer, { identityX25519: fetched.bundle.identityX25519 });
       // Writing to someone whose request is pending accepts it.
       if (contact?.state === 'request') db.contacts.update(peer, { state: 'accepted' });
-      if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
+      if (body.kind === 'text') {
+        db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
+        db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: liveness.self });
+      }
       return result;
     });
     if (body.kind === 'text') onRecorded?.(id);
+    if (body.kind !== 'text') return { id, replicas: await deposit(peer, sealed.envelope, sealed.record.peerDepositKey), sessionReset: reset };
+    const replicas = await depositRecorded(peer, id, sealed.envelope, sealed.record.peerDepositKey);
+    return { id, replicas, sessionReset: reset };
+  };
+
+  /** Deposits a recorded message's envelope and records the outcome with its outbox row removed. */
+  const depositRecorded = async (peer: Uint8Array, id: string, envelope: Uint8Array, depositKey: Uint8Array | undefined): Promise<number> => {
+    const settle = (state: 'stored' | 'failed'): void =>
+      db.transaction(() => {
+        db.messages.updateState(peer, id, state);
+        db.outbox.remove(peer, id);
+      });
+    let replicas: number;
     try {
-      const replicas = await deposit(peer, sealed.envelope, sealed.record.peerDepositKey);
-      if (body.kind === 'text') db.messages.updateState(peer, id, 'stored');
-      return { id, replicas, sessionReset: reset };
+      replicas = await deposit(peer, envelope, depositKey);
     } catch (err) {
-      if (body.kind === 'text') db.messages.updateState(peer, id, 'failed');
+      settle('failed');
       throw err;
+    }
+    settle('stored');
+    return replicas;
+  };
+
+  /**
+   * Finishes the sends whose process has ended: each is claimed (its owner becomes this process,
+   * in a transaction that checks again, so two processes never both take one) and deposited.
+   */
+  const resumeOrphanedSends = async (): Promise<void> => {
+    const orphaned = db.outbox.list(MAX_OUTBOX_RESUME).filter((entry) => !liveness.isAlive(entry.owner));
+    for (const entry of orphaned) {
+      const claimed = db.transaction(() => {
+        const current = db.outbox.get(entry.peer, entry.id);
+        if (current === undefined || liveness.isAlive(current.owner)) return undefined;
+        db.outbox.put({ ...current, owner: liveness.self });
+        return current;
+      });
+      if (claimed === undefined) continue;
+      // The outcome is on the message ('stored' or 'failed'); a failure here must not stop prepare.
+      await depositRecorded(claimed.peer, claimed.id, claimed.envelope, claimed.depositKey).catch(() => undefined);
     }
   };
 
@@ -332,6 +374,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
     prekeys,
     async prepare(prepareOptions = {}) {
       if (prepareOptions.force !== true && now() - preparedAt < PREPARE_INTERVAL_MS) return;
+      await resumeOrphanedSends();
       prekeys.rotateIfDue();
       const toPublish = prekeys.bundleToPublish();
       if (toPublish !== undefined) {

@@ -29,10 +29,10 @@ const BLOB_VERSION = 1;
 const BLOB_OVERHEAD = 1 + SIZES.aesNonce + SIZES.aesTag;
 
 /** Tables whose rows carry a sealed body. */
-export type SealedTable = 'meta' | 'contact' | 'session' | 'message' | 'prekey' | 'setting';
+export type SealedTable = 'meta' | 'contact' | 'session' | 'message' | 'prekey' | 'setting' | 'outbox';
 
 /** What a blind index hashes; one domain per kind of lookup. */
-export type IndexDomain = 'contact' | 'contact-name' | 'session' | 'conversation' | 'message' | 'prekey' | 'seen' | 'setting' | 'cursor';
+export type IndexDomain = 'contact' | 'contact-name' | 'session' | 'conversation' | 'message' | 'prekey' | 'seen' | 'setting' | 'cursor' | 'outbox';
 
 export interface ProfileCipher {
   /** Seals `plaintext` for the row `rowKey` of `table`. */

@@ -36,3 +36,9 @@ export const MAX_SEEN_ID_BYTES = 64;
 /** Longest setting name and value (settings are small flags and cursors, not documents). */
 export const MAX_SETTING_NAME_CHARS = 128;
 export const MAX_SETTING_VALUE_BYTES = 4096;
+
+/**
+ * Most in-flight sends one resume pass finishes (Messenger.prepare): each is a deposit through the
+ * network, so a profile that somehow gathered more catches up over several passes.
+ */
+export const MAX_OUTBOX_RESUME = 64;

@@ -5,10 +5,11 @@
  * crash during an upgrade leaves the previous version intact.
  *
  * What the file shows without the key: the number of contacts, conversations, messages per
- * conversation, sessions, prekeys per kind, settings and remembered envelope IDs, the order in
- * which messages were recorded, and the expiry times of remembered envelope IDs. Everything else
- * (names, Account IDs, identity keys, message text and times, ratchet state, prekeys, settings)
- * is sealed (profile-db-cipher.ts), and rows are found by keyed hashes, never by a plain value.
+ * conversation, sessions, prekeys per kind, settings, remembered envelope IDs and sends in
+ * flight, the order in which messages were recorded, and the expiry times of remembered envelope
+ * IDs. Everything else (names, Account IDs, identity keys, message text and times, ratchet
+ * state, prekeys, settings, envelopes in flight) is sealed (profile-db-cipher.ts), and rows are
+ * found by keyed hashes, never by a plain value.
  */
 import { chmodSync, closeSync, constants, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
@@ -48,8 +49,18 @@ CREATE INDEX seen_by_expiry ON seen (expires_at);
 CREATE TABLE setting (key BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Version 2. `outbox`: one row per outgoing message whose envelope has not yet been confirmed in
+ * the recipient's swarm (outbox.ts): the sealed envelope and the process sending it, so a later
+ * process can finish a send that a crashed one left in state 'sending'. The file shows how many
+ * sends are in flight.
+ */
+const V2 = `
+CREATE TABLE outbox (key BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+`;
+
 /** Migration i takes the schema from version i to version i + 1. Append; never edit a shipped one. */
-export const PROFILE_DB_MIGRATIONS: readonly string[] = [V1];
+export const PROFILE_DB_MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this code writes. */
 export const PROFILE_DB_SCHEMA_VERSION = PROFILE_DB_MIGRATIONS.length;

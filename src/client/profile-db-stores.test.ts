@@ -4,6 +4,7 @@ import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { utf8 } from '../crypto/bytes.ts';
 import { isSamizdatError, type ErrorCode } from '../errors.ts';
 import { deriveAccountKeysFromSeed, type AccountKeys } from '../identity/account-keys.ts';
+import { MAX_ENVELOPE_BYTES } from '../e2e/sealed-envelope.ts';
 import { MAX_PREKEY_MATERIAL_BYTES, MAX_SETTING_VALUE_BYTES } from './profile-db-limits.ts';
 import { openProfileDb, type ProfileDb } from './profile-db.ts';
 
@@ -115,6 +116,55 @@ describe('settings and cursors', () => {
     assert.throws(() => db.settings.setCursor('x', -1n), code('INVALID_ARGUMENT'));
     assert.throws(() => db.settings.set('', 'x'), code('INVALID_ARGUMENT'));
     assert.throws(() => db.settings.set('big', 'x'.repeat(MAX_SETTING_VALUE_BYTES + 1)), code('TOO_LARGE'));
+    db.close();
+  });
+});
+
+describe('outbox', () => {
+  const entry = (peer: Uint8Array, id: string) => ({
+    peer,
+    id,
+    envelope: crypto.randomBytes(3000),
+    depositKey: crypto.randomBytes(32),
+    owner: { pid: 1234, started: 'boot:99' },
+  });
+
+  it('put (replace), get, list and remove, each entry under its (peer, message ID)', () => {
+    const db = open();
+    const a = entry(ALICE, '01'.repeat(16));
+    const b = { ...entry(BOB, '01'.repeat(16)), depositKey: undefined };
+    db.outbox.put(a);
+    db.outbox.put(b);
+    assert.deepEqual(db.outbox.get(ALICE, a.id), a);
+    assert.deepEqual(db.outbox.get(BOB, b.id), b);
+    const moved = { ...a, owner: { pid: 99, started: '' } };
+    db.outbox.put(moved);
+    assert.deepEqual(db.outbox.get(ALICE, a.id), moved);
+    assert.equal(db.outbox.list(10).length, 2);
+    assert.equal(db.outbox.list(1).length, 1);
+    assert.equal(db.outbox.remove(ALICE, a.id), true);
+    assert.equal(db.outbox.remove(ALICE, a.id), false);
+    assert.equal(db.outbox.get(ALICE, a.id), undefined);
+    assert.deepEqual(db.outbox.list(10), [b]);
+    db.close();
+  });
+
+  it('refuses bad entries with INVALID_ARGUMENT and writes nothing', () => {
+    const db = open();
+    const good = entry(ALICE, '02'.repeat(16));
+    const bad = [
+      { ...good, peer: new Uint8Array(5) },
+      { ...good, id: 'XY'.repeat(16) },
+      { ...good, envelope: new Uint8Array(0) },
+      { ...good, envelope: new Uint8Array(MAX_ENVELOPE_BYTES + 1) },
+      { ...good, depositKey: new Uint8Array(31) },
+      { ...good, owner: { pid: 0, started: '' } },
+      { ...good, owner: { pid: 1.5, started: '' } },
+      { ...good, owner: { pid: 7, started: 'x'.repeat(257) } },
+    ];
+    for (const e of bad) assert.throws(() => db.outbox.put(e), code('INVALID_ARGUMENT'));
+    assert.throws(() => db.outbox.list(0), code('INVALID_ARGUMENT'));
+    assert.deepEqual(db.outbox.list(10), []);
     db.close();
   });
 });

@@ -45,6 +45,7 @@ function fill(db: ProfileDb): void {
   db.settings.set('requests', 'REQUESTS-SETTING-MARKER');
   db.settings.setCursor('12D3KooWCursorMemberMarker', 42n);
   db.seen.add(utf8('ENVELOPE-ID-MARKER'), 10);
+  db.outbox.put({ peer: PEER.identityPublicKey, id: 'cd'.repeat(16), envelope: utf8('OUTBOX-ENVELOPE-MARKER'), depositKey: undefined, owner: { pid: 4242, started: 'OUTBOX-OWNER-MARKER' } });
 }
 
 /** Every byte string that must never appear in the clear in the file. */
@@ -58,6 +59,8 @@ function needles(keys: AccountKeys): string[] {
     toHex(PEER.identityPublicKey),
     'SESSION-STATE-MARKER',
     'PREKEY-MARKER',
+    'OUTBOX-ENVELOPE-MARKER',
+    'OUTBOX-OWNER-MARKER',
     'REQUESTS-SETTING-MARKER',
     'requests',
     'CursorMemberMarker',
@@ -96,6 +99,26 @@ describe('profile database: life cycle', () => {
     assert.deepEqual(again.sessions.get(PEER.identityPublicKey), utf8('SESSION-STATE-MARKER'));
     assert.equal(again.settings.getCursor('12D3KooWCursorMemberMarker'), 42n);
     again.close();
+  });
+
+  it('a version 1 file gains the outbox and keeps its data', () => {
+    const f = fresh();
+    const db = f.open();
+    fill(db);
+    db.close();
+    // Back to version 1, as a file written before the outbox existed.
+    const raw = new DatabaseSync(f.file);
+    raw.exec('DROP TABLE outbox; PRAGMA user_version = 1');
+    raw.close();
+    const again = f.open();
+    assert.equal(again.messages.list(PEER.identityPublicKey)[0]?.text, SECRET_TEXT);
+    assert.deepEqual(again.outbox.list(10), []);
+    again.outbox.put({ peer: PEER.identityPublicKey, id: 'ef'.repeat(16), envelope: utf8('x'), depositKey: undefined, owner: { pid: 1, started: '' } });
+    assert.equal(again.outbox.list(10).length, 1);
+    again.close();
+    const check = new DatabaseSync(f.file, { readOnly: true });
+    assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], PROFILE_DB_SCHEMA_VERSION);
+    check.close();
   });
 
   it('close is idempotent and later calls fail with STORAGE_FAILED', () => {

@@ -21,6 +21,7 @@ import type { AccountKeys } from '../identity/account-keys.ts';
 import { openAccount } from './account.ts';
 import { createContactStore, type ContactStore } from './contacts.ts';
 import { createMessageStore, type MessageStore } from './conversations.ts';
+import { createOutboxStore, type OutboxStore } from './outbox.ts';
 import { createProfileCipher } from './profile-db-cipher.ts';
 import { createPrekeyStore, createSessionStore, type PrekeyStore, type SessionStore } from './profile-db-keys.ts';
 import { type DbContext } from './profile-db-record.ts';
@@ -47,6 +48,8 @@ export interface ProfileDb {
   readonly prekeys: PrekeyStore;
   readonly seen: SeenStore;
   readonly settings: SettingsStore;
+  /** Sends in flight (outbox.ts). */
+  readonly outbox: OutboxStore;
   /**
    * Runs `fn` (synchronous) in one transaction: all its writes land or none do. Nested calls are
    * savepoints. Takes the write lock at once, so two processes cannot interleave.
@@ -178,6 +181,7 @@ export function openProfileDb(options: ProfileDbOptions): ProfileDb {
     prekeys: createPrekeyStore(ctx),
     seen: createSeenStore(ctx),
     settings: createSettingsStore(ctx),
+    outbox: createOutboxStore(ctx),
     transaction,
     checkpoint() {
       live().exec('PRAGMA wal_checkpoint(TRUNCATE)');

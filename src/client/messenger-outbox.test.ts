@@ -1,0 +1,118 @@
+/**
+ * Sends that a crashed process left in state 'sending': the next process that prepares finishes
+ * them from the outbox with the same envelope (so the recipient reads the message once), or marks
+ * them 'failed'; a send whose process still runs is left to it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
+import { deriveAccountKeys, type AccountKeys } from '../identity/account-keys.ts';
+import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
+import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memory-swarm.ts';
+import { createMessenger, type Messenger } from './messenger.ts';
+import type { ProcessLiveness, ProcessMark } from './process-liveness.ts';
+import { openProfileDb, type ProfileDb } from './profile-db.ts';
+import type { SwarmMailbox } from './swarm-mailbox.ts';
+
+const crypto = createNodeCryptoProvider();
+const HOUR = 3_600_000;
+
+/** A fake machine: marks are alive until `end` is called on them. */
+function machine(): { processOf(pid: number): ProcessLiveness; end(mark: ProcessMark): void } {
+  const ended = new Set<number>();
+  return {
+    processOf: (pid) => ({ self: { pid, started: `start-${pid}` }, isAlive: (mark) => !ended.has(mark.pid) && mark.started === `start-${mark.pid}` }),
+    end: (mark) => ended.add(mark.pid),
+  };
+}
+
+interface Party {
+  readonly keys: AccountKeys;
+  readonly db: ProfileDb;
+  /** A messenger on this profile run by process `pid`, over `swarm` (the network's by default). */
+  messenger(pid: number, swarm?: SwarmMailbox): Messenger;
+}
+
+function party(net: MemoryNetwork, host: ReturnType<typeof machine>): Party {
+  const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
+  const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
+  return {
+    keys,
+    db,
+    messenger: (pid, swarm) => {
+      const view = net.view();
+      return createMessenger({ crypto, now: Date.now, db, keys, swarm: swarm ?? view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, liveness: host.processOf(pid) });
+    },
+  };
+}
+
+/** A swarm whose inbox stores never answer: the sending process "crashes" with the envelope in flight. */
+function hanging(swarm: SwarmMailbox): SwarmMailbox {
+  return { ...swarm, store: (o) => (o.namespace === 'inbox' ? new Promise(() => undefined) : swarm.store(o)) };
+}
+
+/** Alice's process 1 records a message to Bob and never finishes sending it (its id is `id`). */
+async function crashedSend(): Promise<{ net: MemoryNetwork; host: ReturnType<typeof machine>; alice: Party; bob: Party; id: string }> {
+  const net = createMemoryNetwork(crypto);
+  const host = machine();
+  const alice = party(net, host);
+  const bob = party(net, host);
+  await bob.messenger(10).prepare();
+  const first = alice.messenger(1, hanging(net.view().swarm));
+  const id = await new Promise<string>((resolve) => void first.send(bob.keys.accountId, 'sent just before the crash', { onRecorded: resolve }));
+  assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending');
+  assert.equal(alice.db.outbox.list(10).length, 1);
+  return { net, host, alice, bob, id };
+}
+
+describe('messenger: sends a crashed process left behind', () => {
+  it('the next process delivers it with the saved envelope: stored, read once, outbox empty', async () => {
+    const { net, host, alice, bob, id } = await crashedSend();
+    host.end({ pid: 1, started: 'start-1' });
+    const stores = net.stores;
+    await alice.messenger(2).prepare({ force: true });
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
+    assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.ok(net.stores > stores, 'the envelope was deposited');
+    const got = await bob.messenger(10).receive();
+    assert.deepEqual(got.map((m) => [m.id, m.text]), [[id, 'sent just before the crash']]);
+    // The session goes on: the next message uses the ratchet state saved with the first.
+    await alice.messenger(2).send(bob.keys.accountId, 'and after');
+    assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.text), ['and after']);
+  });
+
+  it('a send whose process still runs is left alone', async () => {
+    const { alice, bob, id } = await crashedSend();
+    await alice.messenger(2).prepare({ force: true });
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending');
+    assert.equal(alice.db.outbox.get(bob.keys.identityPublicKey, id)?.owner.pid, 1);
+    assert.deepEqual(await bob.messenger(10).receive(), []);
+  });
+
+  it('when the network refuses it, the message ends failed and prepare goes on', async () => {
+    const { net, host, alice, bob, id } = await crashedSend();
+    host.end({ pid: 1, started: 'start-1' });
+    const down = net.view().swarm;
+    const refusing: SwarmMailbox = { ...down, store: (o) => (o.namespace === 'inbox' ? Promise.reject(new Error('network down')) : down.store(o)) };
+    await alice.messenger(2, refusing).prepare({ force: true });
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'failed');
+    assert.deepEqual(alice.db.outbox.list(10), []);
+  });
+
+  it('an ordinary send leaves no outbox row, whether it is stored or fails', async () => {
+    const net = createMemoryNetwork(crypto);
+    const host = machine();
+    const alice = party(net, host);
+    const bob = party(net, host);
+    await bob.messenger(10).prepare();
+    const sent = await alice.messenger(1).send(bob.keys.accountId, 'plain');
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, sent.id)?.state, 'stored');
+    assert.deepEqual(alice.db.outbox.list(10), []);
+    const down = net.view().swarm;
+    const refusing: SwarmMailbox = { ...down, store: () => Promise.reject(new Error('network down')) };
+    let failedId = '';
+    await assert.rejects(alice.messenger(1, refusing).send(bob.keys.accountId, 'lost', { onRecorded: (i) => (failedId = i) }), /network down/);
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, failedId)?.state, 'failed');
+    assert.deepEqual(alice.db.outbox.list(10), []);
+  });
+});
