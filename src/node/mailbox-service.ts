@@ -336,6 +336,9 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
         default:
           throw new SamizdatError('MALFORMED', 'empty mailbox request');
       }
+      // Nothing is acknowledged before it is on disk: the store's writes (this request's and any
+      // other still in its group transaction) commit first.
+      await store.durable();
       return encodeMessage(MailboxResponseSchema, response);
     } catch (err) {
       if (!isSamizdatError(err)) logger?.warn('mailbox request failed unexpectedly', { error: String(err) });

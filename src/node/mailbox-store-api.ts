@@ -172,6 +172,14 @@ export interface MailboxStore {
    * not reopen a replay window.
    */
   rememberNonce(account: Uint8Array, nonce: Uint8Array, expiresAtMs: number): boolean;
+  /**
+   * Resolves once every write made so far is committed (group commit: the writes of one turn of
+   * the event loop share a transaction, committed on the next). Whoever answers a peer about a
+   * write (an acknowledged store, a delete, a used nonce) awaits it first; STORAGE_FAILED when the
+   * commit fails, and then those writes are gone.
+   */
+  durable(): Promise<void>;
+  /** Commits what is pending, then closes. */
   close(): void;
 }
 

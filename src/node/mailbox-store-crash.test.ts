@@ -1,7 +1,8 @@
 /**
  * Durability of acknowledged puts across a crash of the process (SIGKILL): WAL mode with
- * synchronous=NORMAL must keep every committed transaction. A child process stores messages and
- * prints each returned id only after `put` returned (the acknowledgement); it is then killed.
+ * synchronous=NORMAL must keep every committed transaction. A child process stores messages in
+ * groups (several puts share one group commit) and prints each returned id only after
+ * `durable()` resolved, as the mailbox service acknowledges; it is then killed.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,16 +22,20 @@ const storeUrl = pathToFileURL(path.join(import.meta.dirname, 'mailbox-store.ts'
 const cryptoUrl = pathToFileURL(path.join(import.meta.dirname, '..', 'crypto', 'node-provider.ts')).href;
 const ACCOUNT = new Uint8Array(32).fill(0x5a);
 
-/** The child: puts STORE_COUNT messages (0 = until killed), acking each id on stdout, then SIGKILLs itself. */
+/** The child: puts STORE_COUNT messages (0 = until killed), acking each id on stdout once durable, then SIGKILLs itself. */
 const CHILD = `
 import { openMailboxStore } from ${JSON.stringify(storeUrl)};
 import { createNodeCryptoProvider } from ${JSON.stringify(cryptoUrl)};
 const store = openMailboxStore({ path: process.env.STORE_PATH, crypto: createNodeCryptoProvider(), now: Date.now });
 const account = new Uint8Array(32).fill(0x5a);
 const count = Number(process.env.STORE_COUNT);
-for (let i = 0; count === 0 || i < count; i++) {
-  const { id } = store.put(account, 'inbox', new TextEncoder().encode('crash test message ' + i), 3600000);
-  process.stdout.write(Buffer.from(id).toString('hex') + '\\n');
+for (let i = 0; count === 0 || i < count; ) {
+  const ids = [];
+  for (let j = 0; j < 1 + (i % 7) && (count === 0 || i < count); j++, i++) {
+    ids.push(store.put(account, 'inbox', new TextEncoder().encode('crash test message ' + i), 3600000).id);
+  }
+  await store.durable();
+  for (const id of ids) process.stdout.write(Buffer.from(id).toString('hex') + '\\n');
 }
 process.kill(process.pid, 'SIGKILL');
 `;

@@ -400,6 +400,32 @@ describe('mailbox store', () => {
     assert.equal(SCHEMA_VERSION, 2);
   });
 
+  it("group commit: one turn's writes commit together on the next, a failed write rolls back alone, close commits the rest", async () => {
+    const { store, clock, file } = open({ maxInboxMessages: 2, maxInboxBytes: 100 });
+    await store.durable(); // nothing pending: resolves at once
+    store.put(alice, 'inbox', new Uint8Array(10).fill(1), 1000);
+    store.put(alice, 'inbox', new Uint8Array(10).fill(2), HOUR);
+    const reader = new DatabaseSync(file, { readOnly: true });
+    const committed = (): number => Number(reader.prepare('SELECT count(*) AS n FROM message').get()?.['n']);
+    assert.equal(committed(), 0, 'another connection sees nothing before the commit');
+    await store.durable();
+    assert.equal(committed(), 2);
+    clock.t += 1000; // the first item has expired (not swept)
+    assert.equal(store.put(bob, 'inbox', text('same turn'), HOUR).inserted, true);
+    // Makes room by deleting the expired item, then still does not fit: that delete must go too.
+    assert.equal(codeOf(() => store.put(alice, 'inbox', new Uint8Array(95), HOUR)), 'TOO_LARGE');
+    assert.deepEqual(store.usage(alice, 'inbox'), { messages: 2, bytes: 20 });
+    await store.durable();
+    assert.equal(committed(), 3, "bob's put is committed; the failed put left nothing behind");
+    store.put(bob, 'inbox', text('pending at close'), HOUR);
+    const pending = store.durable();
+    store.close();
+    await pending;
+    assert.equal(committed(), 4);
+    reader.close();
+    await assert.rejects(store.durable(), (e) => isSamizdatError(e, 'STORAGE_FAILED'));
+  });
+
   it('works in memory (for tests of other services)', () => {
     const store = openMailboxStore({ path: ':memory:', crypto, now: () => T0 });
     assert.equal(store.put(alice, 'inbox', text('x'), HOUR).cursor, 1n);

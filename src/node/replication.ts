@@ -297,7 +297,12 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
         }
         streams.add(stream);
         try {
-          await serveSession(stream, (body) => Promise.resolve().then(() => handle(remotePeerId, body)), { signal });
+          // A replica is acknowledged only once it is on disk (the store's group commit).
+          await serveSession(stream, (body) => Promise.resolve().then(async () => {
+            const answer = handle(remotePeerId, body);
+            await store.durable();
+            return answer;
+          }), { signal });
         } finally {
           streams.delete(stream);
         }
