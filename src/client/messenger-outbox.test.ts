@@ -1,7 +1,8 @@
 /**
  * Sends that a crashed process left in state 'sending': the next process that prepares finishes
  * them from the outbox with the same envelope (so the recipient reads the message once), or marks
- * them 'failed'; a send whose process still runs is left to it.
+ * them 'failed'; a send whose process still runs is left to it. The same holds for the note that
+ * tells a requester they were accepted.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -65,6 +66,15 @@ async function crashedSend(): Promise<{ net: MemoryNetwork; host: ReturnType<typ
   return { net, host, alice, bob, id };
 }
 
+/** Resolves once `check` holds (polled every few ms, 5 s at most). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('messenger: sends a crashed process left behind', () => {
   it('the next process delivers it with the saved envelope: stored, read once, outbox empty', async () => {
     const { net, host, alice, bob, id } = await crashedSend();
@@ -97,6 +107,24 @@ describe('messenger: sends a crashed process left behind', () => {
     await alice.messenger(2, refusing).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'failed');
     assert.deepEqual(alice.db.outbox.list(10), []);
+  });
+
+  it("the note that a request was accepted goes out too when the accepting process died", async () => {
+    const net = createMemoryNetwork(crypto);
+    const host = machine();
+    const alice = party(net, host);
+    const bob = party(net, host);
+    await alice.messenger(20).prepare();
+    await bob.messenger(10).prepare();
+    await alice.messenger(20).send(bob.keys.accountId, 'hello, may I write to you?');
+    assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.request), [true]);
+    // Bob's process 11 accepts, records the note, and never gets it out.
+    void bob.messenger(11, hanging(net.view().swarm)).accept(alice.keys.accountId, 'alice');
+    await until(() => bob.db.outbox.list(10).length === 1);
+    host.end({ pid: 11, started: 'start-11' });
+    await bob.messenger(12).prepare({ force: true });
+    assert.deepEqual(bob.db.outbox.list(10), []);
+    assert.deepEqual((await alice.messenger(20).receive()).map((m) => m.kind), ['accepted']);
   });
 
   it('an ordinary send leaves no outbox row, whether it is stored or fails', async () => {

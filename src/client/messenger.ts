@@ -321,19 +321,21 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (contact !== undefined && contact.identityX25519 === undefined) db.contacts.update(peer, { identityX25519: fetched.bundle.identityX25519 });
       // Writing to someone whose request is pending accepts it.
       if (contact?.state === 'request') db.contacts.update(peer, { state: 'accepted' });
-      if (body.kind === 'text') {
-        db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
-        db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: liveness.self });
-      }
+      if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
+      // Every envelope (a text, or the note that we accepted a request) waits in the outbox until
+      // it is stored, so a process that dies meanwhile leaves it to the next one.
+      db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: liveness.self });
       return result;
     });
     if (body.kind === 'text') onRecorded?.(id);
-    if (body.kind !== 'text') return { id, replicas: await deposit(peer, sealed.envelope, sealed.record.peerDepositKey), sessionReset: reset };
     const replicas = await depositRecorded(peer, id, sealed.envelope, sealed.record.peerDepositKey);
     return { id, replicas, sessionReset: reset };
   };
 
-  /** Deposits a recorded message's envelope and records the outcome with its outbox row removed. */
+  /**
+   * Deposits a recorded envelope and, in one transaction, records the outcome on its message (a
+   * text has one; a control note does not) and removes its outbox row.
+   */
   const depositRecorded = async (peer: Uint8Array, id: string, envelope: Uint8Array, depositKey: Uint8Array | undefined): Promise<number> => {
     const settle = (state: 'stored' | 'failed'): void =>
       db.transaction(() => {

@@ -1,9 +1,9 @@
 /**
- * Sends in flight, in the profile database: for each outgoing message not yet confirmed in the
- * recipient's swarm, the sealed envelope that carries it, the recipient's deposit key it was
- * written with, and the process sending it. The messenger writes the row in the same transaction
- * as the message (state 'sending') and the ratchet state, and removes it in the same transaction
- * as the outcome ('stored' or 'failed'). A row whose process has ended is a send that a crash cut
+ * Sends in flight, in the profile database: for each outgoing envelope not yet confirmed in the
+ * recipient's swarm (a text message, or the note that a request was accepted), the sealed
+ * envelope, the recipient's deposit key it was written with, and the process sending it. The
+ * messenger writes the row in the same transaction as the ratchet state (and a text's message, in
+ * state 'sending'), and removes it in the same transaction as the outcome ('stored' or 'failed'). A row whose process has ended is a send that a crash cut
  * short: the next process finishes it (Messenger.prepare) with the same envelope, so the message
  * goes out once, under the ratchet state that was saved for it.
  */
@@ -18,7 +18,7 @@ import type { ProcessMark } from './process-liveness.ts';
 export interface OutboxEntry {
   /** The recipient's Ed25519 identity public key. */
   readonly peer: Uint8Array;
-  /** The message ID (32 hex digits), as in the message store. */
+  /** The message ID (32 hex digits), as in the message store (a control note has no message row). */
   readonly id: string;
   /** The sealed envelope, exactly as deposited. */
   readonly envelope: Uint8Array;

@@ -50,10 +50,9 @@ CREATE TABLE setting (key BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 `;
 
 /**
- * Version 2. `outbox`: one row per outgoing message whose envelope has not yet been confirmed in
- * the recipient's swarm (outbox.ts): the sealed envelope and the process sending it, so a later
- * process can finish a send that a crashed one left in state 'sending'. The file shows how many
- * sends are in flight.
+ * Version 2. `outbox`: one row per outgoing envelope not yet confirmed in the recipient's swarm
+ * (outbox.ts): the sealed envelope and the process sending it, so a later process can finish a
+ * send that a crashed one left in state 'sending'. The file shows how many sends are in flight.
  */
 const V2 = `
 CREATE TABLE outbox (key BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
