@@ -30,6 +30,8 @@ function machine(): { processOf(pid: number): ProcessLiveness; end(mark: Process
 interface Party {
   readonly keys: AccountKeys;
   readonly db: ProfileDb;
+  /** What onResumed told this party's messengers: [recipient Account ID, message id, state]. */
+  readonly resumed: [string, string, string][];
   /** A messenger on this profile run by process `pid`, over `swarm` (the network's by default). */
   messenger(pid: number, swarm?: SwarmMailbox): Messenger;
 }
@@ -37,12 +39,17 @@ interface Party {
 function party(net: MemoryNetwork, host: ReturnType<typeof machine>): Party {
   const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
   const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
+  const resumed: [string, string, string][] = [];
   return {
     keys,
     db,
+    resumed,
     messenger: (pid, swarm) => {
       const view = net.view();
-      return createMessenger({ crypto, now: Date.now, db, keys, swarm: swarm ?? view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, liveness: host.processOf(pid) });
+      return createMessenger({
+        crypto, now: Date.now, db, keys, swarm: swarm ?? view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, liveness: host.processOf(pid),
+        onResumed: (outcome) => resumed.push([outcome.accountId, outcome.id, outcome.state]),
+      });
     },
   };
 }
@@ -83,6 +90,7 @@ describe('messenger: sends a crashed process left behind', () => {
     await alice.messenger(2).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
     assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'stored']], 'a UI is told');
     assert.ok(net.stores > stores, 'the envelope was deposited');
     const got = await bob.messenger(10).receive();
     assert.deepEqual(got.map((m) => [m.id, m.text]), [[id, 'sent just before the crash']]);
@@ -107,6 +115,7 @@ describe('messenger: sends a crashed process left behind', () => {
     await alice.messenger(2, refusing).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'failed');
     assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'failed']]);
   });
 
   it("the note that a request was accepted goes out too when the accepting process died", async () => {
@@ -124,6 +133,7 @@ describe('messenger: sends a crashed process left behind', () => {
     host.end({ pid: 11, started: 'start-11' });
     await bob.messenger(12).prepare({ force: true });
     assert.deepEqual(bob.db.outbox.list(10), []);
+    assert.deepEqual(bob.resumed, [], 'a note is no message: nothing to tell a UI');
     assert.deepEqual((await alice.messenger(20).receive()).map((m) => m.kind), ['accepted']);
   });
 

@@ -106,6 +106,11 @@ export interface MessengerOptions {
   readonly onUndecryptable?: (code: string, from: string | undefined) => void;
   /** Tells which processes still run, to find sends that a crashed one left (default: this machine's). */
   readonly liveness?: ProcessLiveness;
+  /**
+   * Told the outcome of each text message that `prepare` delivered for a process that had ended
+   * (a UI showing it as 'sending' updates it); `error` when it failed.
+   */
+  readonly onResumed?: (outcome: { readonly accountId: string; readonly id: string; readonly state: 'stored' | 'failed'; readonly error?: unknown }) => void;
 }
 
 export interface Messenger {
@@ -367,8 +372,15 @@ export function createMessenger(options: MessengerOptions): Messenger {
         return current;
       });
       if (claimed === undefined) continue;
+      const text = db.messages.get(claimed.peer, claimed.id) !== undefined;
+      const tell = (state: 'stored' | 'failed', error?: unknown): void => {
+        if (text) options.onResumed?.({ accountId: encodeAccountId(claimed.peer), id: claimed.id, state, ...(error === undefined ? {} : { error }) });
+      };
       // The outcome is on the message ('stored' or 'failed'); a failure here must not stop prepare.
-      await depositRecorded(claimed.peer, claimed.id, claimed.envelope, claimed.depositKey).catch(() => undefined);
+      await depositRecorded(claimed.peer, claimed.id, claimed.envelope, claimed.depositKey).then(
+        () => tell('stored'),
+        (err: unknown) => tell('failed', err),
+      );
     }
   };
 

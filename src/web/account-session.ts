@@ -93,6 +93,11 @@ function codeOf(err: unknown): string {
   return isSamizdatError(err) ? err.code : 'INTERNAL';
 }
 
+/** The `error` of a failed message's `message-state` event. */
+function failureOf(err: unknown): { code: string; message: string } {
+  return { code: codeOf(err), message: isSamizdatError(err) ? err.message : 'unexpected error' };
+}
+
 function samePath(a: PathStatus | null, b: PathStatus | null): boolean {
   return a === b || (a !== null && b !== null && a.guard === b.guard && a.middle === b.middle && a.exit === b.exit);
 }
@@ -172,6 +177,9 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
       prekeyRotationMs: connected.prekeyRotationMs,
       ...(options.depositPowBits === undefined ? {} : { depositPowBits: options.depositPowBits }),
       onUndecryptable: (code, from) => emit('notice', { kind: 'undecryptable', code, accountId: from ?? null }),
+      // A message an ended process left 'sending', delivered now: the page updates it as its own.
+      onResumed: ({ accountId, id, state, error }) =>
+        emit('message-state', { accountId, id, state, ...(error === undefined ? {} : { error: failureOf(error) }) }),
     });
     return messenger;
   };
@@ -284,7 +292,7 @@ export function startAccountSession(options: AccountSessionOptions): AccountSess
       }
       void sending.then(
         () => emit('message-state', { accountId, id, state: 'stored' }),
-        (err: unknown) => emit('message-state', { accountId, id, state: 'failed', error: { code: codeOf(err), message: isSamizdatError(err) ? err.message : 'unexpected error' } }),
+        (err: unknown) => emit('message-state', { accountId, id, state: 'failed', error: failureOf(err) }),
       );
       return { id, state: 'sending' };
     },
