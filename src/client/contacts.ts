@@ -5,7 +5,7 @@
  * name keys, so a name index moved to another row does not open.
  */
 import { SamizdatError } from '../errors.ts';
-import { assertBytes, concatBytes, utf8 } from '../crypto/bytes.ts';
+import { assertBytes, concatBytes, sameBytes, utf8 } from '../crypto/bytes.ts';
 import { SIZES } from '../crypto/provider.ts';
 import { decodeAccountId, encodeAccountId, isAccountId } from '../identity/account-id.ts';
 import { MAX_CONTACT_NAME_CHARS } from './profile-db-limits.ts';
@@ -97,10 +97,6 @@ function parseAccountId(text: string): Uint8Array {
     if (!(cause instanceof SamizdatError) || cause.code === 'INVALID_ARGUMENT') throw cause;
     throw new SamizdatError(cause.code, `not a valid Account ID: ${cause.message}`, { cause, detail: cause.detail });
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export function createContactStore(ctx: DbContext): ContactStore {

@@ -18,6 +18,7 @@ import { looksLikeSamizdatUri, parseSamizdatUri, uriMatchesKeys } from '../ident
 import type { Contact, ContactRef } from './contacts.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { loadPeerRecord } from './session-crypto.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 /** Our own public identity keys. */
 export type OwnIdentity = Pick<AccountKeys, 'identityPublicKey' | 'mailboxX25519'>;
@@ -36,10 +37,6 @@ export interface ContactSafetyCode {
    * not change, so the user should be told.
    */
   readonly keyChanged: boolean;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as nodeCrypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SamizdatError } from '../errors.ts';
-import { assertBytes, concatBytes } from './bytes.ts';
+import { assertBytes, concatBytes, sameBytes } from './bytes.ts';
 import {
   PKCS8_PREFIX,
   RAW_PRIVATE_LENGTH,
@@ -137,13 +137,6 @@ class PublicKeyCache {
     this.lastOnce = { raw: raw.slice(), key };
     return key;
   }
-}
-
-/** Byte equality of public data (not constant time: for public keys only). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -11,7 +11,8 @@ import type { ConsensusSignatureParts } from './consensus.ts';
 import type { NodeDescriptor } from './descriptor.ts';
 import { CONSENSUS_LIFETIME_PERIODS, MAX_CONSENSUS_NODES } from './limits.ts';
 import type { AuthorityInfo, NetworkConfig } from './network-file.ts';
-import { compareBytes, sameBytes } from './signed.ts';
+import { sameBytes } from '../crypto/bytes.ts';
+import { compareBytes } from './signed.ts';
 import type { Vote } from './vote.ts';
 
 /**

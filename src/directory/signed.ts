@@ -7,6 +7,7 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { SIZES } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import { decodeMessage } from '../wire/index.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 /** Lexicographic order of two byte arrays (shorter first on a shared prefix). */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -16,10 +17,6 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
     if (d !== 0) return d;
   }
   return a.length - b.length;
-}
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && compareBytes(a, b) === 0;
 }
 
 /** A uint64 time from the wire as a number; MALFORMED when beyond Number.MAX_SAFE_INTEGER. */

@@ -41,6 +41,7 @@ import type { Prekey, PrekeyBundle } from '../identity/index.ts';
 import { HandshakeInitSchema, type HandshakeInit } from '../wire/gen/samizdat/v1/envelope_pb.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
 import { assertHandshakeIdentity, signIdentityBinding, verifyIdentityBinding, type HandshakeIdentity } from './pqxdh-identity.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 export type { HandshakeIdentity } from './pqxdh-identity.ts';
 
@@ -244,12 +245,6 @@ export function initiateHandshake(provider: CryptoProvider, own: HandshakeIdenti
     peerDhPublic: spk.slice(),
     peerKemPublic: bundle.signedMlKemPrekey.publicKey.slice(),
   };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Parses a HandshakeInit strictly: canonical encoding, every field of its size. */

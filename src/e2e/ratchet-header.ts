@@ -13,7 +13,7 @@
  * decoder checks the total size first (TOO_LARGE), then every field length and that the bytes
  * are the canonical encoding (MALFORMED).
  */
-import { assertBytes } from '../crypto/bytes.ts';
+import { assertBytes, sameBytes } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SIZES } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
@@ -217,12 +217,6 @@ export function decodeRatchetMessage(bytes: Uint8Array): RatchetWireMessage {
     throw new SamizdatError('MALFORMED', 'ratchet message is not in canonical form');
   }
   return message;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

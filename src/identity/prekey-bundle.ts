@@ -12,7 +12,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { CryptoProvider, PrivateKey } from '../crypto/provider.ts';
 import { SIZES } from '../crypto/provider.ts';
-import { assertBytes, concatBytes, utf8 } from '../crypto/bytes.ts';
+import { assertBytes, concatBytes, sameBytes, utf8 } from '../crypto/bytes.ts';
 import { SamizdatError } from '../errors.ts';
 import { decodeMessage } from '../wire/index.ts';
 import {
@@ -61,12 +61,6 @@ function toWire(prekey: Prekey): WirePrekey {
 function fromWire(prekey: WirePrekey): Prekey {
   // Copy: the decoder's bytes are views into the caller's buffer.
   return { id: prekey.id, publicKey: prekey.publicKey.slice() };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function toSafeTime(value: bigint, name: string): number {

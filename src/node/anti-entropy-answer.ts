@@ -25,6 +25,7 @@ import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import { compareBytes, pairKey, parseAccount, parseMessageId, parseNamespace } from './mailbox-service-rules.ts';
 import type { SwarmView } from './swarm-view.ts';
 import { ReplicaItemSchema } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 /**
  * Most (account, namespace) entries in one summary or one fetch: 512 entries of about 90 bytes
@@ -47,10 +48,6 @@ const ID_BYTES = 34;
 export interface AnswerDeps {
   readonly store: MailboxStore;
   readonly swarm: SwarmView;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** True when the account's swarm holds both this node and the peer (so both should hold its mail). */

@@ -47,6 +47,7 @@ import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import { compareBytes, hexKey, pairKey, parseAccount, parseMessageId, parseNamespace, type ServiceLogger } from './mailbox-service-rules.ts';
 import type { ReplicaRecord, ReplicationService } from './replication.ts';
 import type { SwarmMember, SwarmView } from './swarm-view.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 /**
  * Time between anti-entropy rounds in production: 10 s. A missed push (a member was down or slow)
@@ -118,10 +119,6 @@ interface Tally {
   pushed: number;
   fetched: number;
   requests: number;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Pages of summary entries, never splitting one account's namespaces over two pages. */

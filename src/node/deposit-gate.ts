@@ -24,7 +24,7 @@
  * accounts. Nothing about a sender is kept or logged: the gate sees a proof, not a person.
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { toHex } from '../crypto/bytes.ts';
+import { sameBytes, toHex } from '../crypto/bytes.ts';
 import { SamizdatError } from '../errors.ts';
 import { DEPOSIT_SIGNATURE_BYTES, MAX_DEPOSIT_POW_BITS, checkDepositPow, checkPowNonce, verifyDeposit } from '../identity/deposit-proof.ts';
 import { decodeMailboxPolicy, isMailboxPolicyPayload, openMailboxPolicy } from '../identity/mailbox-policy.ts';
@@ -101,10 +101,6 @@ interface CachedPolicy {
   readonly policy: MailboxPolicy | undefined;
   /** When the chosen item expires: after it, look again (an older live one may apply). */
   readonly validUntilMs: number;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Moves `key` to the most recently used end of `map` with `value`, dropping the oldest entry when full. */

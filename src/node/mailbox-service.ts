@@ -78,6 +78,7 @@ import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets, createClassedBuc
 import type { RateLimit, TokenBucket } from './rate-limit.ts';
 import type { ReplicationService } from './replication.ts';
 import type { SwarmView } from './swarm-view.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 export const MAILBOX_PROTOCOL = '/samizdat/mailbox/1.0.0';
 
@@ -146,10 +147,6 @@ export interface MailboxService {
 interface PeerState {
   readonly bucket: TokenBucket;
   sessions: number;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function errorResponse(err: unknown): Uint8Array {

@@ -36,6 +36,7 @@ import {
 import { createSessionPool } from './session-pool.ts';
 import type { SessionPool } from './session-pool.ts';
 import type { SwarmMember, SwarmView } from './swarm-view.ts';
+import { sameBytes } from '../crypto/bytes.ts';
 
 export const REPLICATION_PROTOCOL = '/samizdat/replicate/1.0.0';
 
@@ -137,10 +138,6 @@ export function toReplicaItem(record: ReplicaRecord): ReplicaItem {
     body: record.body,
     expiresAtMs: BigInt(record.expiresAtMs),
   });
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 export function createReplicationService(options: ReplicationServiceOptions): ReplicationService {
