@@ -12,9 +12,8 @@ import {
   DEFAULT_MESSAGE_LIST_LIMIT,
   MAX_MESSAGE_LIST_LIMIT,
   MAX_MESSAGE_TEXT_BYTES,
-  MESSAGE_ID_BYTES,
 } from './profile-db-limits.ts';
-import { checkLimit, checkText, checkTime, decodeRecord, encodeRecord, rowBytes, rowInt, type DbContext, type Row } from './profile-db-record.ts';
+import { checkLimit, checkMessageId, checkText, checkTime, decodeRecord, encodeRecord, rowBytes, rowInt, type DbContext, type Row } from './profile-db-record.ts';
 
 export type MessageDirection = 'in' | 'out';
 /**
@@ -73,13 +72,6 @@ export interface MessageStore {
   removeConversation(peer: Uint8Array): number;
 }
 
-function checkId(id: unknown): Uint8Array {
-  if (typeof id !== 'string' || !new RegExp(`^[0-9a-f]{${MESSAGE_ID_BYTES * 2}}$`).test(id)) {
-    throw new SamizdatError('INVALID_ARGUMENT', `a message ID must be ${MESSAGE_ID_BYTES * 2} lower-case hex digits`);
-  }
-  return fromHex(id);
-}
-
 function checkState(direction: MessageDirection, state: unknown): MessageState {
   const allowed = STATES_OF[direction];
   const found = allowed.find((s) => s === state);
@@ -91,7 +83,7 @@ function checkState(direction: MessageDirection, state: unknown): MessageState {
 
 function checkRecord(message: MessageRecord): MessageRecord {
   if (typeof message !== 'object' || message === null) throw new SamizdatError('INVALID_ARGUMENT', 'message must be an object');
-  checkId(message.id);
+  checkMessageId(message.id);
   const direction = DIRECTIONS.find((d) => d === message.direction);
   if (direction === undefined) throw new SamizdatError('INVALID_ARGUMENT', 'direction must be "in" or "out"');
   checkText('text', message.text, MAX_MESSAGE_TEXT_BYTES);
@@ -135,7 +127,7 @@ export function createMessageStore(ctx: DbContext): MessageStore {
 
   function get(peer: Uint8Array, id: string): StoredMessage | undefined {
     checkPeer(peer);
-    const row = ctx.stmt(`SELECT ${COLUMNS} FROM message WHERE key = ?`).get(messageIndex(peer, checkId(id)));
+    const row = ctx.stmt(`SELECT ${COLUMNS} FROM message WHERE key = ?`).get(messageIndex(peer, checkMessageId(id)));
     return row === undefined ? undefined : open(row);
   }
 

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { deriveAccountKeys, type AccountKeys } from '../identity/account-keys.ts';
 import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
+import { eventually } from '../../test/support/eventually.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memory-swarm.ts';
 import { createMessenger, type Messenger } from './messenger.ts';
 import type { ProcessLiveness, ProcessMark } from './process-liveness.ts';
@@ -59,27 +60,34 @@ function hanging(swarm: SwarmMailbox): SwarmMailbox {
   return { ...swarm, store: (o) => (o.namespace === 'inbox' ? new Promise(() => undefined) : swarm.store(o)) };
 }
 
-/** Alice's process 1 records a message to Bob and never finishes sending it (its id is `id`). */
-async function crashedSend(): Promise<{ net: MemoryNetwork; host: ReturnType<typeof machine>; alice: Party; bob: Party; id: string }> {
+/** A swarm that refuses inbox stores (the network is down for deposits). */
+function refusing(swarm: SwarmMailbox): SwarmMailbox {
+  return { ...swarm, store: (o) => (o.namespace === 'inbox' ? Promise.reject(new Error('network down')) : swarm.store(o)) };
+}
+
+interface World {
+  readonly net: MemoryNetwork;
+  readonly host: ReturnType<typeof machine>;
+  readonly alice: Party;
+  readonly bob: Party;
+}
+
+/** Alice and Bob on one in-memory network and one fake machine. */
+function world(): World {
   const net = createMemoryNetwork(crypto);
   const host = machine();
-  const alice = party(net, host);
-  const bob = party(net, host);
+  return { net, host, alice: party(net, host), bob: party(net, host) };
+}
+
+/** Alice's process 1 records a message to Bob and never finishes sending it (its id is `id`). */
+async function crashedSend(): Promise<World & { id: string }> {
+  const { net, host, alice, bob } = world();
   await bob.messenger(10).prepare();
   const first = alice.messenger(1, hanging(net.view().swarm));
   const id = await new Promise<string>((resolve) => void first.send(bob.keys.accountId, 'sent just before the crash', { onRecorded: resolve }));
   assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending');
   assert.equal(alice.db.outbox.list(10).length, 1);
   return { net, host, alice, bob, id };
-}
-
-/** Resolves once `check` holds (polled every few ms, 5 s at most). */
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('messenger: sends a crashed process left behind', () => {
@@ -110,26 +118,21 @@ describe('messenger: sends a crashed process left behind', () => {
   it('when the network refuses it, the message ends failed and prepare goes on', async () => {
     const { net, host, alice, bob, id } = await crashedSend();
     host.end({ pid: 1, started: 'start-1' });
-    const down = net.view().swarm;
-    const refusing: SwarmMailbox = { ...down, store: (o) => (o.namespace === 'inbox' ? Promise.reject(new Error('network down')) : down.store(o)) };
-    await alice.messenger(2, refusing).prepare({ force: true });
+    await alice.messenger(2, refusing(net.view().swarm)).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'failed');
     assert.deepEqual(alice.db.outbox.list(10), []);
     assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'failed']]);
   });
 
   it("the note that a request was accepted goes out too when the accepting process died", async () => {
-    const net = createMemoryNetwork(crypto);
-    const host = machine();
-    const alice = party(net, host);
-    const bob = party(net, host);
+    const { net, host, alice, bob } = world();
     await alice.messenger(20).prepare();
     await bob.messenger(10).prepare();
     await alice.messenger(20).send(bob.keys.accountId, 'hello, may I write to you?');
     assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.request), [true]);
     // Bob's process 11 accepts, records the note, and never gets it out.
     void bob.messenger(11, hanging(net.view().swarm)).accept(alice.keys.accountId, 'alice');
-    await until(() => bob.db.outbox.list(10).length === 1);
+    await eventually(() => bob.db.outbox.list(10).length === 1, 5_000, 'the note in the outbox');
     host.end({ pid: 11, started: 'start-11' });
     await bob.messenger(12).prepare({ force: true });
     assert.deepEqual(bob.db.outbox.list(10), []);
@@ -138,18 +141,13 @@ describe('messenger: sends a crashed process left behind', () => {
   });
 
   it('an ordinary send leaves no outbox row, whether it is stored or fails', async () => {
-    const net = createMemoryNetwork(crypto);
-    const host = machine();
-    const alice = party(net, host);
-    const bob = party(net, host);
+    const { net, alice, bob } = world();
     await bob.messenger(10).prepare();
     const sent = await alice.messenger(1).send(bob.keys.accountId, 'plain');
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, sent.id)?.state, 'stored');
     assert.deepEqual(alice.db.outbox.list(10), []);
-    const down = net.view().swarm;
-    const refusing: SwarmMailbox = { ...down, store: () => Promise.reject(new Error('network down')) };
     let failedId = '';
-    await assert.rejects(alice.messenger(1, refusing).send(bob.keys.accountId, 'lost', { onRecorded: (i) => (failedId = i) }), /network down/);
+    await assert.rejects(alice.messenger(1, refusing(net.view().swarm)).send(bob.keys.accountId, 'lost', { onRecorded: (i) => (failedId = i) }), /network down/);
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, failedId)?.state, 'failed');
     assert.deepEqual(alice.db.outbox.list(10), []);
   });

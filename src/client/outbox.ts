@@ -8,11 +8,10 @@
  * goes out once, under the ratchet state that was saved for it.
  */
 import { SamizdatError } from '../errors.ts';
-import { assertBytes, fromHex } from '../crypto/bytes.ts';
+import { assertBytes } from '../crypto/bytes.ts';
 import { SIZES } from '../crypto/provider.ts';
 import { MAX_ENVELOPE_BYTES } from '../e2e/sealed-envelope.ts';
-import { MESSAGE_ID_BYTES } from './profile-db-limits.ts';
-import { decodeRecord, encodeRecord, rowBytes, type DbContext, type Row } from './profile-db-record.ts';
+import { checkMessageId, decodeRecord, encodeRecord, rowBytes, type DbContext, type Row } from './profile-db-record.ts';
 import type { ProcessMark } from './process-liveness.ts';
 
 export interface OutboxEntry {
@@ -38,16 +37,9 @@ export interface OutboxStore {
   list(limit: number): OutboxEntry[];
 }
 
-function checkId(id: unknown): Uint8Array {
-  if (typeof id !== 'string' || !new RegExp(`^[0-9a-f]{${MESSAGE_ID_BYTES * 2}}$`).test(id)) {
-    throw new SamizdatError('INVALID_ARGUMENT', `a message ID must be ${MESSAGE_ID_BYTES * 2} lower-case hex digits`);
-  }
-  return fromHex(id);
-}
-
 function checkEntry(entry: OutboxEntry): void {
   assertBytes('peer', entry.peer, SIZES.ed25519PublicKey);
-  checkId(entry.id);
+  checkMessageId(entry.id);
   assertBytes('envelope', entry.envelope);
   if (entry.envelope.length === 0 || entry.envelope.length > MAX_ENVELOPE_BYTES) {
     throw new SamizdatError('INVALID_ARGUMENT', `an envelope must be 1..${MAX_ENVELOPE_BYTES} bytes`);
@@ -63,7 +55,7 @@ export function createOutboxStore(ctx: DbContext): OutboxStore {
   const { cipher } = ctx;
   const index = (peer: Uint8Array, id: string): Uint8Array => {
     assertBytes('peer', peer, SIZES.ed25519PublicKey);
-    return cipher.index('outbox', peer, checkId(id));
+    return cipher.index('outbox', peer, checkMessageId(id));
   };
 
   function open(row: Row): OutboxEntry {

@@ -8,6 +8,7 @@ import type { SQLOutputValue, StatementSync } from 'node:sqlite';
 import { SamizdatError } from '../errors.ts';
 import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import type { ProfileCipher, SealedTable } from './profile-db-cipher.ts';
+import { MESSAGE_ID_BYTES } from './profile-db-limits.ts';
 
 /** What every store of one open database shares. */
 export interface DbContext {
@@ -112,6 +113,14 @@ export function rowInt(row: Row | undefined, column: string): number {
 }
 
 /** INVALID_ARGUMENT unless `value` is a safe integer >= 0 (milliseconds since the epoch). */
+/** A message ID as its bytes: 32 lower-case hex digits, INVALID_ARGUMENT otherwise. */
+export function checkMessageId(id: unknown): Uint8Array {
+  if (typeof id !== 'string' || !new RegExp(`^[0-9a-f]{${MESSAGE_ID_BYTES * 2}}$`).test(id)) {
+    throw new SamizdatError('INVALID_ARGUMENT', `a message ID must be ${MESSAGE_ID_BYTES * 2} lower-case hex digits`);
+  }
+  return fromHex(id);
+}
+
 export function checkTime(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new SamizdatError('INVALID_ARGUMENT', `${name} must be a non-negative safe integer (milliseconds)`);

@@ -22,6 +22,8 @@ import type { PeerTarget } from '../../src/wire/index.ts';
 import { MailboxRequestSchema, MailboxResponseSchema } from '../../src/wire/gen/samizdat/v1/mailbox_pb.ts';
 import type { MailboxRequest, MailboxResponse } from '../../src/wire/gen/samizdat/v1/mailbox_pb.ts';
 
+export { eventually } from '../support/eventually.ts';
+
 export interface NodeSpec {
   readonly seed: Uint8Array;
   readonly nodeId: Uint8Array;
@@ -192,14 +194,4 @@ export async function rawCall(session: RpcSession, request: MailboxRequest | Uin
 
 export function mailboxRequest(value: MailboxRequest['request']): MailboxRequest {
   return create(MailboxRequestSchema, { request: value });
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
