@@ -7,12 +7,6 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 export function prepareMailboxQueries(db: DatabaseSync) {
   const prepare = (sql: string): StatementSync => db.prepare(sql);
   return {
-    begin: prepare('BEGIN IMMEDIATE'),
-    commit: prepare('COMMIT'),
-    rollback: prepare('ROLLBACK'),
-    savepoint: prepare('SAVEPOINT op'),
-    release: prepare('RELEASE op'),
-    rollbackToSavepoint: prepare('ROLLBACK TO op'),
     byId: prepare('SELECT cursor, account, ns, expires_at FROM message WHERE id = ?'),
     extend: prepare('UPDATE message SET expires_at = ? WHERE id = ? AND expires_at < ?'),
     insert: prepare('INSERT INTO message (account, ns, id, body, expires_at) VALUES (?, ?, ?, ?, ?)'),

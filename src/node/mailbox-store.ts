@@ -5,13 +5,9 @@
  * has no column for, and never receives, anything about a sender.
  *
  * Every write is atomic with its update of the per-mailbox count, byte total and set digest, so
- * the three can never disagree with the rows after a crash. Writes are group-committed: the first
- * write of a turn of the event loop opens a transaction, each write is a savepoint in it (a failed
- * write rolls back alone), and the transaction commits on the next turn (setImmediate). One commit
- * then carries every store, delete and nonce that arrived together, instead of a WAL commit each
- * (commits were 38 % of the node's CPU in the store phase of `npm run bench -- mailbox`).
- * Answers wait for `durable()`, so nothing is acknowledged before it is on disk. Prepared
- * statements are made once at open and reused: `put` is on the node's hot path.
+ * the three can never disagree with the rows after a crash. Writes are group-committed
+ * (mailbox-group-commit.ts); answers wait for `durable()`, so nothing is acknowledged before it is
+ * on disk. Prepared statements are made once at open and reused: `put` is on the node's hot path.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { toHex } from '../crypto/bytes.ts';
@@ -49,6 +45,7 @@ import {
 } from './mailbox-store-helpers.ts';
 import { prepareMailboxQueries } from './mailbox-store-queries.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
+import { createGroupCommit } from './mailbox-group-commit.ts';
 
 export {
   DEFAULT_MAILBOX_LIMITS,
@@ -108,48 +105,10 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     }
   };
 
-  /** The open group transaction and who waits for its commit; undefined when none is open. */
-  let batch: { waiters: { resolve: () => void; reject: (err: unknown) => void }[] } | undefined;
+  const group = createGroupCommit(db);
 
-  /** Commits the open group transaction and settles its waiters. */
-  const commitBatch = (): void => {
-    const current = batch;
-    if (current === undefined) return;
-    batch = undefined;
-    try {
-      q.commit.run();
-    } catch (cause) {
-      try {
-        if (db.isTransaction) q.rollback.run();
-      } catch {
-        // the commit's error is the one to report
-      }
-      const err = new SamizdatError('STORAGE_FAILED', `mailbox storage failed to commit: ${errorText(cause)}`, { cause });
-      for (const waiter of current.waiters) waiter.reject(err);
-      return;
-    }
-    for (const waiter of current.waiters) waiter.resolve();
-  };
-
-  /** Runs `fn` atomically: a savepoint in the group transaction, which it opens if none is open. */
-  const transaction = <T>(fn: () => T): T =>
-    guard(() => {
-      if (batch === undefined) {
-        q.begin.run();
-        batch = { waiters: [] };
-        setImmediate(commitBatch);
-      }
-      q.savepoint.run();
-      try {
-        const result = fn();
-        q.release.run();
-        return result;
-      } catch (err) {
-        q.rollbackToSavepoint.run();
-        q.release.run();
-        throw err;
-      }
-    });
+  /** Runs `fn` atomically (a savepoint in the group transaction, mailbox-group-commit.ts). */
+  const transaction = <T>(fn: () => T): T => guard(() => group.write(fn));
 
   const loadAggregate = (account: Uint8Array, ns: number): Aggregate => {
     const row = q.aggGet.get(account, ns);
@@ -488,14 +447,12 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
 
     durable() {
       if (closed) return Promise.reject(new SamizdatError('STORAGE_FAILED', 'the mailbox store is closed'));
-      const current = batch;
-      if (current === undefined) return Promise.resolve();
-      return new Promise((resolve, reject) => current.waiters.push({ resolve, reject }));
+      return group.durable();
     },
 
     close() {
       if (closed) return;
-      commitBatch();
+      group.commit();
       closed = true;
       db.close();
     },
