@@ -28,9 +28,9 @@ import { DEFAULT_DEPOSIT_POW_BITS, signDeposit, solveDepositPow, type DepositPro
 import { depositSigningKey, ownDepositSeed, policyPublished, policyToPublish } from './deposit-keys.ts';
 import { BACKUP_TTL_MS, backupChecked, backupPublished, backupToPublish, restoreBackup, supersededBackups } from './owner-backup.ts';
 import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './prekeys.ts';
+import { createOutboxDelivery, type ResumedSend } from './outbox-delivery.ts';
 import { createProcessLiveness, type ProcessLiveness } from './process-liveness.ts';
 import type { ProfileDb } from './profile-db.ts';
-import { MAX_OUTBOX_RESUME } from './profile-db-limits.ts';
 import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
 import { loadPeerRecord, openFromPeer, partedRecord, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
@@ -110,7 +110,7 @@ export interface MessengerOptions {
    * Told the outcome of each text message that `prepare` delivered for a process that had ended
    * (a UI showing it as 'sending' updates it); `error` when it failed.
    */
-  readonly onResumed?: (outcome: { readonly accountId: string; readonly id: string; readonly state: 'stored' | 'failed'; readonly error?: unknown }) => void;
+  readonly onResumed?: (outcome: ResumedSend) => void;
 }
 
 export interface Messenger {
@@ -136,7 +136,6 @@ export interface Messenger {
 
 export function createMessenger(options: MessengerOptions): Messenger {
   const { crypto, now, db, keys, swarm } = options;
-  const liveness = options.liveness ?? createProcessLiveness();
   const own: HandshakeIdentity = { identity: keys.identity, identityX25519: keys.mailboxX25519 };
   const prekeys = createPrekeyManager({ crypto, db, keys, now, rotationMs: options.prekeyRotationMs });
   const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
@@ -247,6 +246,9 @@ export function createMessenger(options: MessengerOptions): Messenger {
     return replicas;
   };
 
+  /** Recorded envelopes until they are stored, and the sends of ended processes (outbox.ts). */
+  const outbox = createOutboxDelivery({ db, liveness: options.liveness ?? createProcessLiveness(), deposit, ...(options.onResumed === undefined ? {} : { onResumed: options.onResumed }) });
+
   const openOne = (message: RetrievedMessage): IncomingMessage | undefined =>
     db.transaction(() => {
       if (db.seen.has(message.id)) return undefined;
@@ -329,66 +331,19 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
       // Every envelope (a text, or the note that we accepted a request) waits in the outbox until
       // it is stored, so a process that dies meanwhile leaves it to the next one.
-      db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: liveness.self });
+      db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: outbox.owner });
       return result;
     });
     if (body.kind === 'text') onRecorded?.(id);
-    const replicas = await depositRecorded(peer, id, sealed.envelope, sealed.record.peerDepositKey);
+    const replicas = await outbox.deliver(peer, id, sealed.envelope, sealed.record.peerDepositKey);
     return { id, replicas, sessionReset: reset };
-  };
-
-  /**
-   * Deposits a recorded envelope and, in one transaction, records the outcome on its message (a
-   * text has one; a control note does not) and removes its outbox row.
-   */
-  const depositRecorded = async (peer: Uint8Array, id: string, envelope: Uint8Array, depositKey: Uint8Array | undefined): Promise<number> => {
-    const settle = (state: 'stored' | 'failed'): void =>
-      db.transaction(() => {
-        db.messages.updateState(peer, id, state);
-        db.outbox.remove(peer, id);
-      });
-    let replicas: number;
-    try {
-      replicas = await deposit(peer, envelope, depositKey);
-    } catch (err) {
-      settle('failed');
-      throw err;
-    }
-    settle('stored');
-    return replicas;
-  };
-
-  /**
-   * Finishes the sends whose process has ended: each is claimed (its owner becomes this process,
-   * in a transaction that checks again, so two processes never both take one) and deposited.
-   */
-  const resumeOrphanedSends = async (): Promise<void> => {
-    const orphaned = db.outbox.list(MAX_OUTBOX_RESUME).filter((entry) => !liveness.isAlive(entry.owner));
-    for (const entry of orphaned) {
-      const claimed = db.transaction(() => {
-        const current = db.outbox.get(entry.peer, entry.id);
-        if (current === undefined || liveness.isAlive(current.owner)) return undefined;
-        db.outbox.put({ ...current, owner: liveness.self });
-        return current;
-      });
-      if (claimed === undefined) continue;
-      const text = db.messages.get(claimed.peer, claimed.id) !== undefined;
-      const tell = (state: 'stored' | 'failed', error?: unknown): void => {
-        if (text) options.onResumed?.({ accountId: encodeAccountId(claimed.peer), id: claimed.id, state, ...(error === undefined ? {} : { error }) });
-      };
-      // The outcome is on the message ('stored' or 'failed'); a failure here must not stop prepare.
-      await depositRecorded(claimed.peer, claimed.id, claimed.envelope, claimed.depositKey).then(
-        () => tell('stored'),
-        (err: unknown) => tell('failed', err),
-      );
-    }
   };
 
   return {
     prekeys,
     async prepare(prepareOptions = {}) {
       if (prepareOptions.force !== true && now() - preparedAt < PREPARE_INTERVAL_MS) return;
-      await resumeOrphanedSends();
+      await outbox.resumeOrphaned();
       prekeys.rotateIfDue();
       const toPublish = prekeys.bundleToPublish();
       if (toPublish !== undefined) {
