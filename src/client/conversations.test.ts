@@ -93,6 +93,20 @@ describe('messages', () => {
     db.close();
   });
 
+  it('all reads every message of every conversation in the order recorded, past one page', () => {
+    const db = open();
+    const recorded: string[] = [];
+    db.transaction(() => {
+      for (let i = 0; i < MAX_MESSAGE_LIST_LIMIT + 5; i++) {
+        const m = msg();
+        db.messages.append(i % 2 === 0 ? ALICE : BOB, m);
+        recorded.push(m.id);
+      }
+    });
+    assert.deepEqual([...db.messages.all()].map((m) => m.id), recorded);
+    db.close();
+  });
+
   it('checks its arguments', () => {
     const db = open();
     assert.throws(() => db.messages.append(ALICE, msg({ id: 'AB'.repeat(16) })), code('INVALID_ARGUMENT'));

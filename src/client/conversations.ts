@@ -70,6 +70,8 @@ export interface MessageStore {
   conversations(options?: { readonly limit?: number }): StoredMessage[];
   /** Deletes a conversation's messages; returns how many. */
   removeConversation(peer: Uint8Array): number;
+  /** Every message of every conversation, in the order recorded, read a page at a time. */
+  all(): Generator<StoredMessage>;
 }
 
 function checkState(direction: MessageDirection, state: unknown): MessageState {
@@ -185,6 +187,17 @@ export function createMessageStore(ctx: DbContext): MessageStore {
     removeConversation(peer) {
       checkPeer(peer);
       return Number(ctx.stmt('DELETE FROM message WHERE conversation = ?').run(conversationIndex(peer)).changes);
+    },
+
+    *all() {
+      let after = -1;
+      for (;;) {
+        const rows = ctx.stmt(`SELECT ${COLUMNS} FROM message WHERE seq > ? ORDER BY seq LIMIT ?`).all(after, MAX_MESSAGE_LIST_LIMIT);
+        for (const row of rows) yield open(row);
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < MAX_MESSAGE_LIST_LIMIT) return;
+        after = rowInt(last, 'seq');
+      }
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { toHex } from '../crypto/bytes.ts';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { deriveAccountKeys, type AccountKeys } from '../identity/account-keys.ts';
 import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
@@ -14,19 +15,25 @@ import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memo
 import { createMessenger, type Messenger } from './messenger.ts';
 import type { ProcessLiveness, ProcessMark } from './process-liveness.ts';
 import { openProfileDb, type ProfileDb } from './profile-db.ts';
+import { MAX_OUTBOX_RESUME, OUTBOX_MAX_AGE_MS } from './profile-db-limits.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
 const crypto = createNodeCryptoProvider();
 const HOUR = 3_600_000;
 
-/** A fake machine: marks are alive until `end` is called on them. */
-function machine(): { processOf(pid: number): ProcessLiveness; end(mark: ProcessMark): void } {
+/** A fake machine: processes are alive until `end` is called on them. */
+function machine(): { processOf(pid: number): ProcessLiveness; markOf(pid: number): ProcessMark; end(pid: number): void } {
   const ended = new Set<number>();
+  const markOf = (pid: number): ProcessMark => ({ pid, started: `start-${pid}`, namespace: '' });
   return {
-    processOf: (pid) => ({ self: { pid, started: `start-${pid}` }, isAlive: (mark) => !ended.has(mark.pid) && mark.started === `start-${mark.pid}` }),
-    end: (mark) => ended.add(mark.pid),
+    processOf: (pid) => ({ self: markOf(pid), isAlive: (mark) => !ended.has(mark.pid) && mark.started === `start-${mark.pid}` }),
+    markOf,
+    end: (pid) => ended.add(pid),
   };
 }
+
+/** The outbox's rows. */
+const outboxOf = (db: ProfileDb) => [...db.outbox.entries()];
 
 interface Party {
   readonly keys: AccountKeys;
@@ -37,9 +44,9 @@ interface Party {
   messenger(pid: number, swarm?: SwarmMailbox): Messenger;
 }
 
-function party(net: MemoryNetwork, host: ReturnType<typeof machine>): Party {
+function party(net: MemoryNetwork, host: ReturnType<typeof machine>, now: () => number): Party {
   const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
-  const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
+  const db = openProfileDb({ path: ':memory:', crypto, now, account: keys });
   const resumed: [string, string, string][] = [];
   return {
     keys,
@@ -48,7 +55,7 @@ function party(net: MemoryNetwork, host: ReturnType<typeof machine>): Party {
     messenger: (pid, swarm) => {
       const view = net.view();
       return createMessenger({
-        crypto, now: Date.now, db, keys, swarm: swarm ?? view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, liveness: host.processOf(pid),
+        crypto, now, db, keys, swarm: swarm ?? view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, liveness: host.processOf(pid),
         onResumed: (outcome) => resumed.push([outcome.accountId, outcome.id, outcome.state]),
       });
     },
@@ -70,34 +77,40 @@ interface World {
   readonly host: ReturnType<typeof machine>;
   readonly alice: Party;
   readonly bob: Party;
+  /** Moves the shared clock on. */
+  advance(ms: number): void;
 }
 
-/** Alice and Bob on one in-memory network and one fake machine. */
+/** Alice and Bob on one in-memory network and one fake machine, with one clock. */
 function world(): World {
-  const net = createMemoryNetwork(crypto);
+  let clock = Date.now();
+  const now = (): number => clock;
+  const net = createMemoryNetwork(crypto, now);
   const host = machine();
-  return { net, host, alice: party(net, host), bob: party(net, host) };
+  return { net, host, alice: party(net, host, now), bob: party(net, host, now), advance: (ms) => (clock += ms) };
 }
 
 /** Alice's process 1 records a message to Bob and never finishes sending it (its id is `id`). */
 async function crashedSend(): Promise<World & { id: string }> {
-  const { net, host, alice, bob } = world();
+  const w = world();
+  const { net, alice, bob } = w;
   await bob.messenger(10).prepare();
   const first = alice.messenger(1, hanging(net.view().swarm));
   const id = await new Promise<string>((resolve) => void first.send(bob.keys.accountId, 'sent just before the crash', { onRecorded: resolve }));
   assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending');
-  assert.equal(alice.db.outbox.list(10).length, 1);
-  return { net, host, alice, bob, id };
+  assert.equal(outboxOf(alice.db).length, 1);
+  assert.equal(outboxOf(alice.db)[0]?.sealedAtMs, alice.db.messages.get(bob.keys.identityPublicKey, id)?.sentAt);
+  return { ...w, id };
 }
 
 describe('messenger: sends a crashed process left behind', () => {
   it('the next process delivers it with the saved envelope: stored, read once, outbox empty', async () => {
     const { net, host, alice, bob, id } = await crashedSend();
-    host.end({ pid: 1, started: 'start-1' });
+    host.end(1);
     const stores = net.stores;
     await alice.messenger(2).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
-    assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(outboxOf(alice.db), []);
     assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'stored']], 'a UI is told');
     assert.ok(net.stores > stores, 'the envelope was deposited');
     const got = await bob.messenger(10).receive();
@@ -117,10 +130,10 @@ describe('messenger: sends a crashed process left behind', () => {
 
   it('when the network refuses it, the message ends failed and prepare goes on', async () => {
     const { net, host, alice, bob, id } = await crashedSend();
-    host.end({ pid: 1, started: 'start-1' });
+    host.end(1);
     await alice.messenger(2, refusing(net.view().swarm)).prepare({ force: true });
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'failed');
-    assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(outboxOf(alice.db), []);
     assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'failed']]);
   });
 
@@ -132,10 +145,10 @@ describe('messenger: sends a crashed process left behind', () => {
     assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.request), [true]);
     // Bob's process 11 accepts, records the note, and never gets it out.
     void bob.messenger(11, hanging(net.view().swarm)).accept(alice.keys.accountId, 'alice');
-    await eventually(() => bob.db.outbox.list(10).length === 1, 5_000, 'the note in the outbox');
-    host.end({ pid: 11, started: 'start-11' });
+    await eventually(() => outboxOf(bob.db).length === 1, 5_000, 'the note in the outbox');
+    host.end(11);
     await bob.messenger(12).prepare({ force: true });
-    assert.deepEqual(bob.db.outbox.list(10), []);
+    assert.deepEqual(outboxOf(bob.db), []);
     assert.deepEqual(bob.resumed, [], 'a note is no message: nothing to tell a UI');
     assert.deepEqual((await alice.messenger(20).receive()).map((m) => m.kind), ['accepted']);
   });
@@ -145,10 +158,78 @@ describe('messenger: sends a crashed process left behind', () => {
     await bob.messenger(10).prepare();
     const sent = await alice.messenger(1).send(bob.keys.accountId, 'plain');
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, sent.id)?.state, 'stored');
-    assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(outboxOf(alice.db), []);
     let failedId = '';
     await assert.rejects(alice.messenger(1, refusing(net.view().swarm)).send(bob.keys.accountId, 'lost', { onRecorded: (i) => (failedId = i) }), /network down/);
     assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, failedId)?.state, 'failed');
-    assert.deepEqual(alice.db.outbox.list(10), []);
+    assert.deepEqual(outboxOf(alice.db), []);
+  });
+
+  it('a send sealed more than OUTBOX_MAX_AGE_MS ago ends failed, not deposited, even while its owner looks alive', async () => {
+    for (const ownerEnded of [true, false]) {
+      const w = await crashedSend();
+      const { host, alice, bob, id } = w;
+      if (ownerEnded) host.end(1);
+      w.advance(OUTBOX_MAX_AGE_MS - 60_000);
+      await alice.messenger(2).prepare({ force: true });
+      if (!ownerEnded) assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending', 'young enough, and its owner runs');
+      w.advance(120_000);
+      await alice.messenger(2).prepare({ force: true });
+      assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, ownerEnded ? 'stored' : 'failed');
+      if (ownerEnded) continue; // delivered within the limit
+      assert.deepEqual(outboxOf(alice.db), []);
+      assert.deepEqual(alice.resumed, [[bob.keys.accountId, id, 'failed']]);
+      assert.deepEqual(await bob.messenger(10).receive(), [], 'nothing was deposited');
+    }
+  });
+
+  it('a process whose send another took over does not record an outcome over it', async () => {
+    const { net, host, alice, bob } = world();
+    await bob.messenger(10).prepare();
+    const view = net.view();
+    let refuse: (err: Error) => void = () => undefined;
+    const stuck: SwarmMailbox = { ...view.swarm, store: (o) => (o.namespace === 'inbox' ? new Promise((_, reject) => (refuse = reject)) : view.swarm.store(o)) };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow: SwarmMailbox = { ...view.swarm, store: (o) => (o.namespace === 'inbox' ? released.then(() => view.swarm.store(o)) : view.swarm.store(o)) };
+    let id = '';
+    const first = alice.messenger(1, stuck).send(bob.keys.accountId, 'taken over', { onRecorded: (i) => (id = i) });
+    await eventually(() => outboxOf(alice.db).length === 1, 5_000, 'the send recorded');
+    host.end(1); // judged ended (say, from another PID namespace) while it still runs
+    const second = alice.messenger(2, slow).prepare({ force: true });
+    await eventually(() => outboxOf(alice.db)[0]?.owner.pid === 2, 5_000, 'process 2 claims the send');
+    // Process 1 gives up while process 2 is depositing: its failure is not recorded.
+    refuse(new Error('the first process gives up'));
+    await assert.rejects(first, /gives up/);
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'sending');
+    assert.equal(outboxOf(alice.db).length, 1, "process 2's row stays");
+    release();
+    await second;
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
+    assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.text), ['taken over']);
+  });
+
+  it("a process finishes its own send whose outcome it could not record", async () => {
+    const { alice, bob, id, host } = await crashedSend();
+    // As if process 2 had claimed it and failed to record the outcome (a locked database).
+    const row = outboxOf(alice.db)[0];
+    assert.ok(row !== undefined);
+    alice.db.outbox.put({ ...row, owner: host.markOf(2) });
+    await alice.messenger(2).prepare({ force: true });
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
+    assert.deepEqual((await bob.messenger(10).receive()).map((m) => m.id), [id]);
+  });
+
+  it('many sends of live processes do not hide one whose process ended', async () => {
+    const { host, alice, bob, id } = await crashedSend();
+    const row = outboxOf(alice.db)[0];
+    assert.ok(row !== undefined);
+    for (let i = 0; i < 3 * MAX_OUTBOX_RESUME; i++) {
+      alice.db.outbox.put({ ...row, id: toHex(crypto.randomBytes(16)), owner: host.markOf(3) });
+    }
+    host.end(1);
+    await alice.messenger(2).prepare({ force: true });
+    assert.equal(alice.db.messages.get(bob.keys.identityPublicKey, id)?.state, 'stored');
+    assert.equal(outboxOf(alice.db).length, 3 * MAX_OUTBOX_RESUME, "process 3's rows are left to it");
   });
 });

@@ -247,7 +247,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
   };
 
   /** Recorded envelopes until they are stored, and the sends of ended processes (outbox.ts). */
-  const outbox = createOutboxDelivery({ db, liveness: options.liveness ?? createProcessLiveness(), deposit, ...(options.onResumed === undefined ? {} : { onResumed: options.onResumed }) });
+  const outbox = createOutboxDelivery({ db, liveness: options.liveness ?? createProcessLiveness(), now, deposit, ...(options.onResumed === undefined ? {} : { onResumed: options.onResumed }) });
 
   const openOne = (message: RetrievedMessage): IncomingMessage | undefined =>
     db.transaction(() => {
@@ -331,7 +331,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
       if (body.kind === 'text') db.messages.append(peer, { id, direction: 'out', text: body.text, sentAt, receivedAt: sentAt, state: 'sending' });
       // Every envelope (a text, or the note that we accepted a request) waits in the outbox until
       // it is stored, so a process that dies meanwhile leaves it to the next one.
-      db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: outbox.owner });
+      db.outbox.put({ peer, id, envelope: result.envelope, depositKey: result.record.peerDepositKey, owner: outbox.owner, sealedAtMs: sentAt });
       return result;
     });
     if (body.kind === 'text') onRecorded?.(id);

@@ -25,6 +25,11 @@ export interface OutboxEntry {
   readonly depositKey: Uint8Array | undefined;
   /** The process delivering it. */
   readonly owner: ProcessMark;
+  /**
+   * When the envelope was sealed (ms since the epoch); undefined in rows written before it was
+   * kept. A send older than OUTBOX_MAX_AGE_MS is not resumed (outbox-delivery.ts).
+   */
+  readonly sealedAtMs: number | undefined;
 }
 
 export interface OutboxStore {
@@ -33,9 +38,12 @@ export interface OutboxStore {
   get(peer: Uint8Array, id: string): OutboxEntry | undefined;
   /** False when there was none. */
   remove(peer: Uint8Array, id: string): boolean;
-  /** Up to `limit` entries, in no particular order. */
-  list(limit: number): OutboxEntry[];
+  /** Every entry, read a page at a time in key order (so rows added or removed meanwhile are safe). */
+  entries(): Generator<OutboxEntry>;
 }
+
+/** Rows read at a time by `entries`. */
+const PAGE_ROWS = 64;
 
 function checkEntry(entry: OutboxEntry): void {
   assertBytes('peer', entry.peer, SIZES.ed25519PublicKey);
@@ -45,9 +53,12 @@ function checkEntry(entry: OutboxEntry): void {
     throw new SamizdatError('INVALID_ARGUMENT', `an envelope must be 1..${MAX_ENVELOPE_BYTES} bytes`);
   }
   if (entry.depositKey !== undefined) assertBytes('depositKey', entry.depositKey, 32);
-  const { pid, started } = entry.owner;
-  if (!Number.isSafeInteger(pid) || pid <= 0 || typeof started !== 'string' || started.length > 256) {
-    throw new SamizdatError('INVALID_ARGUMENT', 'owner must name a process (a positive pid and a start mark of at most 256 characters)');
+  const { pid, started, namespace } = entry.owner;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || typeof started !== 'string' || started.length > 256 || typeof namespace !== 'string' || namespace.length > 256) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'owner must name a process (a positive pid, and a start mark and a namespace of at most 256 characters)');
+  }
+  if (entry.sealedAtMs !== undefined && (!Number.isSafeInteger(entry.sealedAtMs) || entry.sealedAtMs < 0)) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'sealedAtMs must be a non-negative integer');
   }
 }
 
@@ -67,7 +78,8 @@ export function createOutboxStore(ctx: DbContext): OutboxStore {
       id: r.string('id'),
       envelope: r.bytes('envelope'),
       depositKey,
-      owner: { pid: r.int('pid'), started: r.string('started') },
+      owner: { pid: r.int('pid'), started: r.string('started'), namespace: r.has('pidNamespace') ? r.string('pidNamespace') : '' },
+      sealedAtMs: r.has('sealedAt') ? r.int('sealedAt') : undefined,
     };
   }
 
@@ -83,6 +95,8 @@ export function createOutboxStore(ctx: DbContext): OutboxStore {
         ...(entry.depositKey === undefined ? {} : { depositKey: entry.depositKey }),
         pid: entry.owner.pid,
         started: entry.owner.started,
+        ...(entry.owner.namespace === '' ? {} : { pidNamespace: entry.owner.namespace }),
+        ...(entry.sealedAtMs === undefined ? {} : { sealedAt: entry.sealedAtMs }),
       };
       const body = cipher.seal('outbox', key, encodeRecord(record));
       ctx.stmt('INSERT INTO outbox (key, body) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET body = excluded.body').run(key, body);
@@ -97,9 +111,15 @@ export function createOutboxStore(ctx: DbContext): OutboxStore {
       return Number(ctx.stmt('DELETE FROM outbox WHERE key = ?').run(index(peer, id)).changes) === 1;
     },
 
-    list(limit) {
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
-      return ctx.stmt('SELECT key, body FROM outbox LIMIT ?').all(limit).map(open);
+    *entries() {
+      let after: Uint8Array = new Uint8Array(0);
+      for (;;) {
+        const rows = ctx.stmt('SELECT key, body FROM outbox WHERE key > ? ORDER BY key LIMIT ?').all(after, PAGE_ROWS);
+        for (const row of rows) yield open(row);
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < PAGE_ROWS) return;
+        after = rowBytes(last, 'key');
+      }
     },
   };
 }

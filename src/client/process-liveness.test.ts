@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { eventually } from '../../test/support/eventually.ts';
 import { createProcessLiveness, type ProcessMark } from './process-liveness.ts';
 
 describe('process liveness', () => {
@@ -12,7 +14,7 @@ describe('process liveness', () => {
     assert.equal(liveness.self.pid, process.pid);
     assert.equal(liveness.isAlive(liveness.self), true);
     if (liveness.self.started !== '') {
-      assert.equal(liveness.isAlive({ pid: process.pid, started: `${liveness.self.started}0` }), false);
+      assert.equal(liveness.isAlive({ ...liveness.self, started: `${liveness.self.started}0` }), false);
     }
   });
 
@@ -28,7 +30,7 @@ console.log(JSON.stringify(createProcessLiveness().self)); setInterval(() => {},
       assert.equal(mark.pid, child.pid);
       assert.equal(mark.started === '', liveness.self.started === '', 'both marks come from the same source');
       assert.equal(liveness.isAlive(mark), true);
-      if (mark.started !== '') assert.equal(liveness.isAlive({ pid: mark.pid, started: `${mark.started}0` }), false, 'same pid, another process');
+      if (mark.started !== '') assert.equal(liveness.isAlive({ ...mark, started: `${mark.started}0` }), false, 'same pid, another process');
       child.kill('SIGKILL');
       await once(child, 'exit');
       assert.equal(liveness.isAlive(mark), false);
@@ -38,6 +40,28 @@ console.log(JSON.stringify(createProcessLiveness().self)); setInterval(() => {},
   });
 
   it('nonsense marks are not alive', () => {
-    for (const pid of [0, -1, 1.5, Number.NaN]) assert.equal(liveness.isAlive({ pid, started: '' }), false);
+    for (const pid of [0, -1, 1.5, Number.NaN]) assert.equal(liveness.isAlive({ pid, started: '', namespace: '' }), false);
+  });
+
+  it('a process that exited but was not reaped (a zombie) has ended', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+    // sh starts a short child, then becomes a sleep that never waits for it.
+    const child = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const pid = Number(line);
+      await eventually(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true, 5_000, 'the zombie');
+      assert.equal(liveness.isAlive({ pid, started: '', namespace: '' }), false);
+      assert.equal(liveness.isAlive({ pid: child.pid ?? 0, started: '', namespace: liveness.self.namespace }), true, 'its parent runs');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('a mark from another PID namespace cannot be checked, so it counts as alive', { skip: liveness.self.namespace === '' && 'no PID namespace here' }, () => {
+    assert.match(liveness.self.namespace, /^pid:\[\d+\]$/);
+    const dead = { pid: 2 ** 22 + 1, started: 'x', namespace: liveness.self.namespace };
+    assert.equal(liveness.isAlive(dead), false, 'beyond pid_max: no such process here');
+    assert.equal(liveness.isAlive({ ...dead, namespace: 'pid:[1]' }), true);
+    assert.equal(liveness.isAlive({ ...dead, namespace: '' }), false, 'a mark without a namespace is checked here');
   });
 });

@@ -4,14 +4,23 @@
  * state 'sending' may belong to a live process that is still delivering it, or to one that
  * crashed. Time cannot tell them apart: paying a stranger's proof of work may take minutes. The
  * process can: a ProcessMark names it by its process ID and, on Linux, by its start time and the
- * boot it belongs to, so a later process that reuses the ID is not mistaken for it.
+ * boot it belongs to, so a later process that reuses the ID is not mistaken for it, and by its PID
+ * namespace, since a process in a container and one outside it (sharing the profile directory)
+ * cannot look up each other's IDs. A process that has exited but not been reaped (a zombie) has
+ * ended.
+ *
+ * Where the mark cannot be checked (another PID namespace; a reused ID off Linux, where there is no
+ * start time to compare) the process counts as alive: the send is left to its owner. The outbox's
+ * age limit (OUTBOX_MAX_AGE_MS) ends such a send in state 'failed' once it is too old to deliver.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessMark {
   readonly pid: number;
   /** The process's start (boot ID and start time in clock ticks) on Linux; '' where unknown. */
   readonly started: string;
+  /** Its PID namespace (`pid:[INODE]`) on Linux; '' where unknown (and in marks written before it was kept). */
+  readonly namespace: string;
 }
 
 export interface ProcessLiveness {
@@ -34,14 +43,25 @@ function readText(file: string): string | undefined {
  * time after boot, in clock ticks), read after the last ')' since the command name may hold
  * spaces and parentheses. Undefined when /proc does not have it.
  */
-function startedOf(pid: number): string | undefined {
+function statOf(pid: number): { readonly started: string; readonly ended: boolean } | undefined {
   const boot = readText('/proc/sys/kernel/random/boot_id')?.trim();
   const stat = readText(`/proc/${pid}/stat`);
   if (boot === undefined || stat === undefined) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state), so field 22 is fields[19].
+  // fields[0] is field 3 (state: Z a zombie, X dead), so field 22 is fields[19].
   const start = fields[19];
-  return start === undefined || !/^\d+$/.test(start) ? undefined : `${boot}:${start}`;
+  if (start === undefined || !/^\d+$/.test(start)) return undefined;
+  return { started: `${boot}:${start}`, ended: fields[0] === 'Z' || fields[0] === 'X' };
+}
+
+/** This process's PID namespace on Linux (`pid:[4026531836]`), or '' where /proc does not say. */
+function ownNamespace(): string {
+  try {
+    const link = readlinkSync('/proc/self/ns/pid');
+    return /^pid:\[\d+\]$/.test(link) ? link : '';
+  } catch {
+    return '';
+  }
 }
 
 /** Whether a process with this ID exists (signal 0 checks without sending anything). */
@@ -57,16 +77,19 @@ function pidExists(pid: number): boolean {
 
 /** The liveness of this machine's processes. */
 export function createProcessLiveness(): ProcessLiveness {
-  const self: ProcessMark = { pid: process.pid, started: startedOf(process.pid) ?? '' };
+  const self: ProcessMark = { pid: process.pid, started: statOf(process.pid)?.started ?? '', namespace: ownNamespace() };
   return {
     self,
     isAlive(mark) {
       if (!Number.isSafeInteger(mark.pid) || mark.pid <= 0) return false;
+      // Another PID namespace: its IDs mean other processes here, so nothing can be checked.
+      if (mark.namespace !== '' && self.namespace !== '' && mark.namespace !== self.namespace) return true;
       if (mark.pid === self.pid) return mark.started === self.started;
       if (!pidExists(mark.pid)) return false;
+      const stat = statOf(mark.pid);
+      if (stat?.ended === true) return false;
       if (mark.started === '') return true; // nothing more to compare
-      const started = startedOf(mark.pid);
-      return started === undefined || started === mark.started;
+      return stat === undefined || stat.started === mark.started;
     },
   };
 }

@@ -42,3 +42,13 @@ export const MAX_SETTING_VALUE_BYTES = 4096;
  * network, so a profile that somehow gathered more catches up over several passes.
  */
 export const MAX_OUTBOX_RESUME = 64;
+
+/**
+ * How long after its encryption a send cut short may still be deposited (7 days). Later, its
+ * recipient may no longer hold the keys to open it: message keys it skipped expire 14 days after
+ * it stored them (SKIPPED_KEY_TTL_MS), and the prekeys of a first message 16 days after they were
+ * replaced (PREKEY_RETENTION_MS), and it needs time to come online and fetch the message. Such a
+ * send ends 'failed', so the user sends it again; this also bounds how long a send whose process
+ * cannot be checked (process-liveness.ts) stays 'sending'.
+ */
+export const OUTBOX_MAX_AGE_MS = 7 * 86_400_000;

@@ -30,6 +30,8 @@ export function encodeRecord(value: Readonly<Record<string, unknown>>): Uint8Arr
 }
 
 export interface RecordReader {
+  /** Whether the record has the field (for fields added after records were first written). */
+  has(name: string): boolean;
   string(name: string): string;
   /** A safe integer (times, counters). */
   int(name: string): number;
@@ -66,6 +68,7 @@ export function decodeRecord(table: SealedTable, plaintext: Uint8Array): RecordR
     return bytes;
   };
   return {
+    has: (name) => field(name) !== undefined,
     string(name) {
       const v = field(name);
       if (typeof v !== 'string') throw damaged(table, name);

@@ -58,8 +58,22 @@ const V2 = `
 CREATE TABLE outbox (key BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 `;
 
+/** The `meta` row by which version 3 asks openProfileDb for its one pass over the messages. */
+export const UNSENT_CHECK = 'unsent_check';
+
+/**
+ * Version 3. No new table: it leaves a `meta` row asking openProfileDb (which holds the key the
+ * messages are sealed under) to mark 'failed', once, every outgoing message in state 'sending'
+ * that has no outbox row. Since version 2 each such message gets its row in the transaction that
+ * records it, so these are sends a crash cut short before the outbox existed: nothing can deliver
+ * them, and without this they would show 'sending' forever.
+ */
+const V3 = `
+INSERT INTO meta (name, body) VALUES ('${UNSENT_CHECK}', x'') ON CONFLICT (name) DO NOTHING;
+`;
+
 /** Migration i takes the schema from version i to version i + 1. Append; never edit a shipped one. */
-export const PROFILE_DB_MIGRATIONS: readonly string[] = [V1, V2];
+export const PROFILE_DB_MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this code writes. */
 export const PROFILE_DB_SCHEMA_VERSION = PROFILE_DB_MIGRATIONS.length;

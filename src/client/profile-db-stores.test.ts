@@ -126,26 +126,42 @@ describe('outbox', () => {
     id,
     envelope: crypto.randomBytes(3000),
     depositKey: crypto.randomBytes(32),
-    owner: { pid: 1234, started: 'boot:99' },
+    owner: { pid: 1234, started: 'boot:99', namespace: 'pid:[4026531836]' },
+    sealedAtMs: 1_795_000_000_000,
   });
 
-  it('put (replace), get, list and remove, each entry under its (peer, message ID)', () => {
+  it('put (replace), get, entries and remove, each entry under its (peer, message ID)', () => {
     const db = open();
     const a = entry(ALICE, '01'.repeat(16));
-    const b = { ...entry(BOB, '01'.repeat(16)), depositKey: undefined };
+    // b as a row written before the start time and namespace were kept
+    const b = { ...entry(BOB, '01'.repeat(16)), depositKey: undefined, sealedAtMs: undefined, owner: { pid: 7, started: '', namespace: '' } };
     db.outbox.put(a);
     db.outbox.put(b);
     assert.deepEqual(db.outbox.get(ALICE, a.id), a);
     assert.deepEqual(db.outbox.get(BOB, b.id), b);
-    const moved = { ...a, owner: { pid: 99, started: '' } };
+    const moved = { ...a, owner: { pid: 99, started: '', namespace: '' } };
     db.outbox.put(moved);
     assert.deepEqual(db.outbox.get(ALICE, a.id), moved);
-    assert.equal(db.outbox.list(10).length, 2);
-    assert.equal(db.outbox.list(1).length, 1);
+    assert.equal([...db.outbox.entries()].length, 2);
     assert.equal(db.outbox.remove(ALICE, a.id), true);
     assert.equal(db.outbox.remove(ALICE, a.id), false);
     assert.equal(db.outbox.get(ALICE, a.id), undefined);
-    assert.deepEqual(db.outbox.list(10), [b]);
+    assert.deepEqual([...db.outbox.entries()], [b]);
+    db.close();
+  });
+
+  it('entries reads every row, a page at a time, also while rows are removed', () => {
+    const db = open();
+    const ids = Array.from({ length: 150 }, (_, i) => i.toString(16).padStart(32, '0'));
+    for (const id of ids) db.outbox.put(entry(ALICE, id));
+    assert.deepEqual([...db.outbox.entries()].map((e) => e.id).sort(), ids);
+    const seen: string[] = [];
+    for (const e of db.outbox.entries()) {
+      seen.push(e.id);
+      db.outbox.remove(ALICE, e.id);
+    }
+    assert.deepEqual(seen.sort(), ids);
+    assert.deepEqual([...db.outbox.entries()], []);
     db.close();
   });
 
@@ -158,13 +174,15 @@ describe('outbox', () => {
       { ...good, envelope: new Uint8Array(0) },
       { ...good, envelope: new Uint8Array(MAX_ENVELOPE_BYTES + 1) },
       { ...good, depositKey: new Uint8Array(31) },
-      { ...good, owner: { pid: 0, started: '' } },
-      { ...good, owner: { pid: 1.5, started: '' } },
-      { ...good, owner: { pid: 7, started: 'x'.repeat(257) } },
+      { ...good, owner: { pid: 0, started: '', namespace: '' } },
+      { ...good, owner: { pid: 1.5, started: '', namespace: '' } },
+      { ...good, owner: { pid: 7, started: 'x'.repeat(257), namespace: '' } },
+      { ...good, owner: { pid: 7, started: '', namespace: 'x'.repeat(257) } },
+      { ...good, sealedAtMs: -1 },
+      { ...good, sealedAtMs: 1.5 },
     ];
     for (const e of bad) assert.throws(() => db.outbox.put(e), code('INVALID_ARGUMENT'));
-    assert.throws(() => db.outbox.list(0), code('INVALID_ARGUMENT'));
-    assert.deepEqual(db.outbox.list(10), []);
+    assert.deepEqual([...db.outbox.entries()], []);
     db.close();
   });
 });

@@ -10,7 +10,7 @@ import { isSamizdatError } from '../errors.ts';
 import { deriveAccountKeysFromSeed, type AccountKeys } from '../identity/account-keys.ts';
 import { encodeAccountId } from '../identity/account-id.ts';
 import { openProfileDb, PROFILE_DB_FILE, type ProfileDb } from './profile-db.ts';
-import { PROFILE_DB_SCHEMA_VERSION } from './profile-db-schema.ts';
+import { PROFILE_DB_SCHEMA_VERSION, UNSENT_CHECK } from './profile-db-schema.ts';
 
 const crypto = createNodeCryptoProvider();
 const scratch = mkdtempSync(path.join(tmpdir(), 'samizdat-profile-db-'));
@@ -45,7 +45,7 @@ function fill(db: ProfileDb): void {
   db.settings.set('requests', 'REQUESTS-SETTING-MARKER');
   db.settings.setCursor('12D3KooWCursorMemberMarker', 42n);
   db.seen.add(utf8('ENVELOPE-ID-MARKER'), 10);
-  db.outbox.put({ peer: PEER.identityPublicKey, id: 'cd'.repeat(16), envelope: utf8('OUTBOX-ENVELOPE-MARKER'), depositKey: undefined, owner: { pid: 4242, started: 'OUTBOX-OWNER-MARKER' } });
+  db.outbox.put({ peer: PEER.identityPublicKey, id: 'cd'.repeat(16), envelope: utf8('OUTBOX-ENVELOPE-MARKER'), depositKey: undefined, owner: { pid: 4242, started: 'OUTBOX-OWNER-MARKER', namespace: 'OUTBOX-NAMESPACE-MARKER' }, sealedAtMs: 4243 });
 }
 
 /** Every byte string that must never appear in the clear in the file. */
@@ -61,6 +61,7 @@ function needles(keys: AccountKeys): string[] {
     'PREKEY-MARKER',
     'OUTBOX-ENVELOPE-MARKER',
     'OUTBOX-OWNER-MARKER',
+    'OUTBOX-NAMESPACE-MARKER',
     'REQUESTS-SETTING-MARKER',
     'requests',
     'CursorMemberMarker',
@@ -112,13 +113,43 @@ describe('profile database: life cycle', () => {
     raw.close();
     const again = f.open();
     assert.equal(again.messages.list(PEER.identityPublicKey)[0]?.text, SECRET_TEXT);
-    assert.deepEqual(again.outbox.list(10), []);
-    again.outbox.put({ peer: PEER.identityPublicKey, id: 'ef'.repeat(16), envelope: utf8('x'), depositKey: undefined, owner: { pid: 1, started: '' } });
-    assert.equal(again.outbox.list(10).length, 1);
+    assert.deepEqual([...again.outbox.entries()], []);
+    again.outbox.put({ peer: PEER.identityPublicKey, id: 'ef'.repeat(16), envelope: utf8('x'), depositKey: undefined, owner: { pid: 1, started: '', namespace: '' }, sealedAtMs: undefined });
+    assert.equal([...again.outbox.entries()].length, 1);
     again.close();
     const check = new DatabaseSync(f.file, { readOnly: true });
     assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], PROFILE_DB_SCHEMA_VERSION);
     check.close();
+  });
+
+  it('a file from before version 3 has its sends left sending without an outbox row marked failed, once', () => {
+    for (const from of [1, 2]) {
+      const f = fresh();
+      const db = f.open();
+      fill(db);
+      const out = (id: string, state: 'sending' | 'stored') => db.messages.append(PEER.identityPublicKey, { id, direction: 'out', text: `t-${id}`, sentAt: 3, receivedAt: 3, state });
+      out('01'.repeat(16), 'sending'); // cut short by a crash: no outbox row
+      out('02'.repeat(16), 'sending'); // in flight with its outbox row (version 2)
+      out('03'.repeat(16), 'stored');
+      db.outbox.put({ peer: PEER.identityPublicKey, id: '02'.repeat(16), envelope: utf8('x'), depositKey: undefined, owner: { pid: 1, started: '', namespace: '' }, sealedAtMs: 3 });
+      db.close();
+      const raw = new DatabaseSync(f.file);
+      raw.exec(from === 1 ? 'DROP TABLE outbox; PRAGMA user_version = 1' : 'PRAGMA user_version = 2');
+      raw.exec(`DELETE FROM meta WHERE name = '${UNSENT_CHECK}'`);
+      raw.close();
+      const again = f.open();
+      const stateOf = (id: string) => again.messages.get(PEER.identityPublicKey, id)?.state;
+      assert.equal(stateOf('01'.repeat(16)), 'failed');
+      assert.equal(stateOf('02'.repeat(16)), from === 1 ? 'failed' : 'sending', 'a version 1 file has no outbox rows');
+      assert.equal(stateOf('03'.repeat(16)), 'stored');
+      assert.equal(stateOf('ab'.repeat(16)), 'received');
+      // Once: a message recorded 'sending' later (by a bug, say) is not touched by the next open.
+      again.messages.append(PEER.identityPublicKey, { id: '04'.repeat(16), direction: 'out', text: 'later', sentAt: 4, receivedAt: 4, state: 'sending' });
+      again.close();
+      const third = f.open();
+      assert.equal(third.messages.get(PEER.identityPublicKey, '04'.repeat(16))?.state, 'sending');
+      third.close();
+    }
   });
 
   it('close is idempotent and later calls fail with STORAGE_FAILED', () => {

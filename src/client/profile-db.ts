@@ -25,7 +25,7 @@ import { createOutboxStore, type OutboxStore } from './outbox.ts';
 import { createProfileCipher } from './profile-db-cipher.ts';
 import { createPrekeyStore, createSessionStore, type PrekeyStore, type SessionStore } from './profile-db-keys.ts';
 import { type DbContext } from './profile-db-record.ts';
-import { PROFILE_DB_FILE, openProfileDatabase } from './profile-db-schema.ts';
+import { PROFILE_DB_FILE, UNSENT_CHECK, openProfileDatabase } from './profile-db-schema.ts';
 import { createSeenStore, createSettingsStore, type SeenStore, type SettingsStore } from './profile-db-state.ts';
 import { createProfileStore } from './profile-store.ts';
 
@@ -166,8 +166,23 @@ export function openProfileDb(options: ProfileDbOptions): ProfileDb {
     }
   }
 
+  const messages = createMessageStore(ctx);
+  const outbox = createOutboxStore(ctx);
+
+  /** Schema version 3's one pass (profile-db-schema.ts): sends cut short before the outbox existed. */
+  function failUnsentWithoutOutbox(): void {
+    transaction(() => {
+      if (stmt('SELECT name FROM meta WHERE name = ?').get(UNSENT_CHECK) === undefined) return;
+      for (const m of messages.all()) {
+        if (m.direction === 'out' && m.state === 'sending' && outbox.get(m.peer, m.id) === undefined) messages.updateState(m.peer, m.id, 'failed');
+      }
+      stmt('DELETE FROM meta WHERE name = ?').run(UNSENT_CHECK);
+    });
+  }
+
   try {
     checkKey();
+    failUnsentWithoutOutbox();
   } catch (err) {
     close();
     throw err;
@@ -176,12 +191,12 @@ export function openProfileDb(options: ProfileDbOptions): ProfileDb {
   return {
     path: options.path,
     contacts: createContactStore(ctx),
-    messages: createMessageStore(ctx),
+    messages,
     sessions: createSessionStore(ctx),
     prekeys: createPrekeyStore(ctx),
     seen: createSeenStore(ctx),
     settings: createSettingsStore(ctx),
-    outbox: createOutboxStore(ctx),
+    outbox,
     transaction,
     checkpoint() {
       live().exec('PRAGMA wal_checkpoint(TRUNCATE)');
