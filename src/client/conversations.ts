@@ -24,7 +24,8 @@ export type MessageDirection = 'in' | 'out';
 export type MessageState = 'sending' | 'stored' | 'failed' | 'received' | 'held';
 
 const DIRECTIONS: readonly MessageDirection[] = ['in', 'out'];
-const STATES: readonly MessageState[] = ['sending', 'stored', 'failed', 'received', 'held'];
+/** Every state a message can be in (the web app's model must know each: test/web/format.test.ts). */
+export const MESSAGE_STATES: readonly MessageState[] = ['sending', 'stored', 'failed', 'received', 'held'];
 const STATES_OF: Readonly<Record<MessageDirection, readonly MessageState[]>> = {
   in: ['received', 'held'],
   out: ['sending', 'stored', 'failed'],
@@ -123,7 +124,7 @@ export function createMessageStore(ctx: DbContext): MessageStore {
       text: r.string('text'),
       sentAt: r.int('sentAt'),
       receivedAt: r.int('receivedAt'),
-      state: r.oneOf('state', STATES),
+      state: r.oneOf('state', MESSAGE_STATES),
     };
   }
 

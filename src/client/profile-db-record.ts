@@ -8,6 +8,7 @@ import type { SQLOutputValue, StatementSync } from 'node:sqlite';
 import { SamizdatError } from '../errors.ts';
 import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import type { ProfileCipher, SealedTable } from './profile-db-cipher.ts';
+import { MAX_TIME_MS } from '../e2e/content.ts';
 import { MESSAGE_ID_BYTES } from './profile-db-limits.ts';
 
 /** What every store of one open database shares. */
@@ -125,8 +126,8 @@ export function checkMessageId(id: unknown): Uint8Array {
 }
 
 export function checkTime(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new SamizdatError('INVALID_ARGUMENT', `${name} must be a non-negative safe integer (milliseconds)`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_TIME_MS) {
+    throw new SamizdatError('INVALID_ARGUMENT', `${name} must be an integer in 0..${MAX_TIME_MS} (milliseconds, a time a Date can hold)`);
   }
   return value;
 }

@@ -5,6 +5,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { ChatContentSchema, SessionMessageSchema } from '../wire/gen/samizdat/v1/envelope_pb.ts';
 import { nodeProvider } from '../../test/support/providers.ts';
 import {
+  MAX_TIME_MS,
   MAX_CHAT_CONTENT_BYTES,
   MAX_SESSION_MESSAGE_BYTES,
   MAX_TEXT_BYTES,
@@ -25,7 +26,7 @@ const chat = (body: ChatContent['body'], sentAtMs = 1_750_000_000_000): ChatCont
 
 const arbChat: fc.Arbitrary<ChatContent> = fc.record({
   messageId: fc.uint8Array({ minLength: MESSAGE_ID_LENGTH, maxLength: MESSAGE_ID_LENGTH }),
-  sentAtMs: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+  sentAtMs: fc.nat({ max: MAX_TIME_MS }),
   body: fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 200 }).map((text) => ({ kind: 'text' as const, text })),
     fc.constant({ kind: 'request-accepted' as const }),
@@ -69,7 +70,7 @@ test('text limits: MAX_TEXT_BYTES of UTF-8 is fine, one byte more is TOO_LARGE',
   const bytes = encodeChatContent(chat({ kind: 'text', text: longest }));
   assert.ok(bytes.length <= MAX_CHAT_CONTENT_BYTES);
   assert.deepEqual(decodeChatContent(bytes).body, { kind: 'text', text: longest });
-  const encodedMax = encodeChatContent({ messageId: ID, sentAtMs: Number.MAX_SAFE_INTEGER, body: { kind: 'text', text: 'x'.repeat(MAX_TEXT_BYTES) } });
+  const encodedMax = encodeChatContent({ messageId: ID, sentAtMs: MAX_TIME_MS, body: { kind: 'text', text: 'x'.repeat(MAX_TEXT_BYTES) } });
   assert.ok(encodedMax.length <= MAX_CHAT_CONTENT_BYTES, `${encodedMax.length}`);
   assert.equal(codeOf(() => encodeChatContent(chat({ kind: 'text', text: `${longest}a` }))), 'TOO_LARGE');
   // A peer's over-long text (within the frame limit) is refused on decode.
@@ -83,6 +84,11 @@ test('chat content decoding is strict about ids, times and UTF-8, lenient about 
   const wire = (init: Parameters<typeof create<typeof ChatContentSchema>>[1]): Uint8Array => toBinary(ChatContentSchema, create(ChatContentSchema, init));
   assert.equal(codeOf(() => decodeChatContent(wire({ messageId: new Uint8Array(15), body: { case: 'text', value: 'a' } }))), 'MALFORMED');
   assert.equal(codeOf(() => decodeChatContent(wire({ messageId: ID, sentAtMs: 2n ** 53n, body: { case: 'text', value: 'a' } }))), 'MALFORMED');
+  // A time no Date can hold would break every place that shows it: refused, and the last one a Date holds is fine.
+  assert.equal(codeOf(() => decodeChatContent(wire({ messageId: ID, sentAtMs: BigInt(MAX_TIME_MS) + 1n, body: { case: 'text', value: 'a' } }))), 'MALFORMED');
+  assert.equal(decodeChatContent(wire({ messageId: ID, sentAtMs: BigInt(MAX_TIME_MS), body: { case: 'text', value: 'a' } })).sentAtMs, MAX_TIME_MS);
+  assert.equal(new Date(MAX_TIME_MS).toISOString(), '+275760-09-13T00:00:00.000Z');
+  assert.equal(codeOf(() => encodeChatContent(chat({ kind: 'text', text: 'a' }, MAX_TIME_MS + 1))), 'INVALID_ARGUMENT');
   // Field 10 (text) holding the invalid UTF-8 sequence C3 28.
   const badUtf8 = new Uint8Array([...wire({ messageId: ID }), 0x52, 0x02, 0xc3, 0x28]);
   assert.equal(codeOf(() => decodeChatContent(badUtf8)), 'MALFORMED');

@@ -63,8 +63,8 @@ function utf8Length(text: string): number {
 export function encodeChatContent(content: ChatContent): Uint8Array {
   if (typeof content !== 'object' || content === null) throw new SamizdatError('INVALID_ARGUMENT', 'content must be an object');
   assertBytes('content.messageId', content.messageId, MESSAGE_ID_LENGTH);
-  if (!Number.isSafeInteger(content.sentAtMs) || content.sentAtMs < 0) {
-    throw new SamizdatError('INVALID_ARGUMENT', 'content.sentAtMs must be a non-negative integer (ms since epoch)');
+  if (!Number.isSafeInteger(content.sentAtMs) || content.sentAtMs < 0 || content.sentAtMs > MAX_TIME_MS) {
+    throw new SamizdatError('INVALID_ARGUMENT', 'content.sentAtMs must be an integer in 0..MAX_TIME_MS (ms since epoch)');
   }
   const body = content.body as Partial<ChatBody> | null | undefined;
   let wireBody: { case: 'text'; value: string } | { case: 'requestAccepted'; value: object };
@@ -91,8 +91,15 @@ export function encodeChatContent(content: ChatContent): Uint8Array {
 }
 
 /**
+ * The latest time a message may carry: the last millisecond a JavaScript Date can hold
+ * (8.64e15 ms after the epoch, ECMA-262 "Time Values and Time Range"). A later sent_at_ms could
+ * be stored but not shown: every date formatter throws on it.
+ */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
+/**
  * Parses a ChatContent from untrusted bytes. TOO_LARGE over MAX_CHAT_CONTENT_BYTES or a text over
- * MAX_TEXT_BYTES; MALFORMED for bad protobuf, invalid UTF-8, a wrong-size id, a time beyond 2^53
+ * MAX_TEXT_BYTES; MALFORMED for bad protobuf, invalid UTF-8, a wrong-size id, a time beyond MAX_TIME_MS
  * or no body. A body of an unknown kind decodes as `{ kind: 'unknown' }`.
  */
 export function decodeChatContent(bytes: Uint8Array): ChatContent {
@@ -100,7 +107,7 @@ export function decodeChatContent(bytes: Uint8Array): ChatContent {
   if (msg.messageId.length !== MESSAGE_ID_LENGTH) {
     throw new SamizdatError('MALFORMED', `message id must be ${MESSAGE_ID_LENGTH} bytes`);
   }
-  if (msg.sentAtMs > BigInt(Number.MAX_SAFE_INTEGER)) throw new SamizdatError('MALFORMED', 'sent_at_ms is out of range');
+  if (msg.sentAtMs > BigInt(MAX_TIME_MS)) throw new SamizdatError('MALFORMED', 'sent_at_ms is beyond the latest date a message may carry');
   let body: ChatBody;
   switch (msg.body.case) {
     case 'text': {

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorText, type Api } from './api.ts';
 import type { EventHub } from './events.ts';
-import { fullTime, shortId, STATE_DESCRIPTIONS, STATE_LABELS, utf8Length, when } from './format.ts';
+import { fullTime, HELD_TEXT, isoTime, shortId, STATE_DESCRIPTIONS, STATE_LABELS, utf8Length, when } from './format.ts';
 import { parseIncomingEvent, parseMessageStateEvent, type Contact, type Message } from './model.ts';
 import { ErrorText, onSubmit, useAction, ViewHeading } from './ui.tsx';
 
@@ -137,10 +137,10 @@ export function Chat({ api, hub, accountId, name, contact, onBack, onVerify, onR
             <li key={m.id} class={`msg ${m.direction}`} data-id={m.id} data-state={m.state}>
               <span class="sr-only">{m.direction === 'out' ? 'You: ' : `${display}: `}</span>
               <p class="body" dir="auto">
-                {m.text}
+                {m.state === 'held' ? <em>{HELD_TEXT}</em> : m.text}
               </p>
               <p class="meta">
-                <time dateTime={new Date(m.sentAt).toISOString()} title={fullTime(m.sentAt)}>
+                <time dateTime={isoTime(m.sentAt)} title={fullTime(m.sentAt)}>
                   {when(m.sentAt)}
                 </time>
                 {m.direction === 'out' ? (

@@ -1,6 +1,6 @@
 /** The conversation list: one entry per contact with messages, newest first. */
 import { useEffect, useRef } from 'preact/hooks';
-import { shortId, STATE_LABELS, when } from './format.ts';
+import { HELD_TEXT, shortId, STATE_LABELS, when } from './format.ts';
 import type { Conversation } from './model.ts';
 
 export function ConversationList({
@@ -48,7 +48,7 @@ export function ConversationList({
                   <span class="row preview">
                     {c.last.direction === 'out' ? <span class="you">You: </span> : null}
                     <span class="text" dir="auto">
-                      {c.last.text}
+                      {c.last.state === 'held' ? HELD_TEXT : c.last.text}
                     </span>
                     {c.last.direction === 'out' && c.last.state !== 'stored' ? <span class={`state ${c.last.state}`}>{STATE_LABELS[c.last.state]}</span> : null}
                   </span>

@@ -9,14 +9,27 @@ export function shortId(accountId: string): string {
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-/** A time of day for today, else date and time. */
-export function when(ms: number, now = Date.now()): string {
+/** A Date for `ms`, or undefined where none can hold it (a peer chose the time a message shows). */
+function dateOf(ms: number): Date | undefined {
   const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** A time of day for today, else date and time ('' for a time no Date can hold). */
+export function when(ms: number, now = Date.now()): string {
+  const d = dateOf(ms);
+  if (d === undefined) return '';
   return new Date(now).toDateString() === d.toDateString() ? timeFormat.format(d) : dateTimeFormat.format(d);
 }
 
 export function fullTime(ms: number): string {
-  return dateTimeFormat.format(new Date(ms));
+  const d = dateOf(ms);
+  return d === undefined ? '' : dateTimeFormat.format(d);
+}
+
+/** The machine-readable form for a <time> element ('' for a time no Date can hold). */
+export function isoTime(ms: number): string {
+  return dateOf(ms)?.toISOString() ?? '';
 }
 
 /** "in 12 minutes", "3 hours ago" */
@@ -35,6 +48,7 @@ export const STATE_LABELS: Readonly<Record<MessageState, string>> = {
   stored: 'Stored',
   failed: 'Not sent',
   received: 'Received',
+  held: 'Held',
 };
 
 /** What each state means, for the title and for screen readers. */
@@ -43,7 +57,11 @@ export const STATE_DESCRIPTIONS: Readonly<Record<MessageState, string>> = {
   stored: 'Stored on the network for the recipient to pick up',
   failed: 'Could not be sent',
   received: 'Received',
+  held: 'Held: their safety code changed since you verified them; verify them again to read it',
 };
+
+/** What a held message shows instead of its text (the server does not send the text). */
+export const HELD_TEXT = 'Held: their safety code changed. Verify them again to read this message.';
 
 /** Bytes of UTF-8 in `text` (the message limit is in bytes). */
 export function utf8Length(text: string): number {

@@ -3,7 +3,8 @@ import { array, boolean, flag, number, numberOrNull, object, oneOf, string, stri
 
 export const CONTACT_STATES = ['accepted', 'request', 'blocked'] as const;
 export type ContactState = (typeof CONTACT_STATES)[number];
-export const MESSAGE_STATES = ['sending', 'stored', 'failed', 'received'] as const;
+/** 'held': an incoming message from a verified contact whose keys changed, shown once verified again. */
+export const MESSAGE_STATES = ['sending', 'stored', 'failed', 'received', 'held'] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
 export type Direction = 'in' | 'out';
 

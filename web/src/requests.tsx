@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Api } from './api.ts';
-import { fullTime, shortId, when } from './format.ts';
+import { fullTime, isoTime, shortId, when } from './format.ts';
 import type { MessageRequest } from './model.ts';
 import { ErrorText, onSubmit, useAction, ViewHeading } from './ui.tsx';
 
@@ -53,7 +53,7 @@ function RequestCard({ api, request, onChanged, onOpen }: { api: Api; request: M
             <p class="body" dir="auto">
               {m.text}
             </p>
-            <time dateTime={new Date(m.sentAt).toISOString()} title={fullTime(m.sentAt)}>
+            <time dateTime={isoTime(m.sentAt)} title={fullTime(m.sentAt)}>
               {when(m.sentAt)}
             </time>
           </li>
