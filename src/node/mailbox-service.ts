@@ -74,8 +74,8 @@ import {
 } from './mailbox-service-rules.ts';
 import { createMailboxWaiters } from './mailbox-service-waiters.ts';
 import type { MailboxWaiters } from './mailbox-service-waiters.ts';
-import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets, createClassedBucket } from './rate-limit.ts';
-import type { RateLimit, TokenBucket } from './rate-limit.ts';
+import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets } from './rate-limit.ts';
+import type { RateLimit } from './rate-limit.ts';
 import type { ReplicationService } from './replication.ts';
 import type { SwarmView } from './swarm-view.ts';
 import { sameBytes } from '../crypto/bytes.ts';
@@ -144,11 +144,6 @@ export interface MailboxService {
   readonly waiters: MailboxWaiters;
 }
 
-interface PeerState {
-  readonly bucket: TokenBucket;
-  sessions: number;
-}
-
 function errorResponse(err: unknown): Uint8Array {
   const difficulty = isSamizdatError(err, 'PROOF_REQUIRED') ? err.detail['difficulty'] : undefined;
   if (typeof difficulty === 'number') {
@@ -202,7 +197,6 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
   const depositLimits = { powBits: limits.depositPowBits, strangerRate: limits.strangerDepositRate, contactRate: limits.contactDepositRate };
   const deposits = createDepositGate({ store, crypto, now, limits: depositLimits });
   const waiters = createMailboxWaiters();
-  const peers = new Map<string, PeerState>();
   const streams = new Set<RpcStream>();
   let controller: AbortController | undefined;
   let sweeper: ReturnType<typeof setInterval> | undefined;
@@ -232,7 +226,11 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     return create(MailboxResponseSchema, { response: { case: 'wrongSwarm', value: create(WrongSwarmSchema, { swarm: descriptors }) } });
   };
 
-  const verifyOwner = (method: OwnerAuthMethod, namespace: Namespace, account: Uint8Array, requestDigest: Uint8Array, auth: OwnerAuth | undefined): void => {
+  /**
+   * Verifies the owner's proof and remembers its nonce; resolves once the nonce is committed
+   * (written(): a request that waits, such as a long-poll, must not miss a failed commit).
+   */
+  const verifyOwner = (method: OwnerAuthMethod, namespace: Namespace, account: Uint8Array, requestDigest: Uint8Array, auth: OwnerAuth | undefined): Promise<void> => {
     verifyOwnerAuth(crypto, auth, { method, namespace, account, requestDigest }, now(), limits.maxSkewMs);
     // verifyOwnerAuth threw unless auth is present and well-formed.
     const proof = auth as OwnerAuth;
@@ -240,6 +238,19 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (!guard(() => store.rememberNonce(account, proof.nonce, rememberUntil))) {
       throw new SamizdatError('BAD_SIGNATURE', 'this request was already used (replayed nonce)', { detail: { reason: 'replay' } });
     }
+    return written();
+  };
+
+  /**
+   * The commit of the writes made so far, taken right after a write: the group transaction
+   * commits on the next turn of the event loop, so a request that awaits something else first
+   * (replication, a long-poll) would otherwise ask too late and miss a failed commit. Marked
+   * handled at once; whoever awaits it later still sees the failure.
+   */
+  const written = (): Promise<void> => {
+    const commit = store.durable();
+    commit.catch(() => undefined);
+    return commit;
   };
 
   const storeMessage = async (req: StoreRequest): Promise<MailboxResponse> => {
@@ -252,16 +263,19 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (namespace === 'inbox') {
       guard(() => deposits.admit(account, req.body, req.proof));
     } else {
-      verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
+      // The nonce's commit is awaited with the item's below (same or earlier group transaction).
+      void verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
       const payload = checkOwnerItem(crypto, account, namespace, req.body);
       if (namespace === 'config') guard(() => deposits.checkOwnerPolicy(account, payload));
     }
     const stored = guard(() => store.put(account, namespace, req.body, ttlMs));
+    const committed = written();
     if (stored.inserted) waiters.notify(account, namespace);
     const acks =
       replication === undefined
         ? 0
         : await replication.replicate({ account, namespace, id: stored.id, body: req.body, expiresAtMs: stored.expiresAtMs });
+    await committed;
     return create(MailboxResponseSchema, {
       response: {
         case: 'store',
@@ -275,7 +289,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     const namespace = parseNamespace(req.namespace);
     const elsewhere = wrongSwarm(account);
     if (elsewhere !== undefined) return elsewhere;
-    if (namespace !== 'bundle') verifyOwner('retrieve', namespace, account, retrieveRequestDigest(crypto, req.after, req.limit, req.waitMs), req.auth);
+    const nonceCommitted = namespace === 'bundle' ? undefined : verifyOwner('retrieve', namespace, account, retrieveRequestDigest(crypto, req.after, req.limit, req.waitMs), req.auth);
     const limit = req.limit === 0 ? DEFAULT_RETRIEVE_LIMIT : Math.min(req.limit, MAX_LIST_LIMIT);
     const waitMs = Math.min(req.waitMs, MAX_RETRIEVE_WAIT_MS);
     let page = guard(() => store.list(account, namespace, req.after, limit));
@@ -295,6 +309,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       bytes += size;
       messages.push(create(StoredMessageSchema, { id: item.id, body: item.body, expiresAtMs: BigInt(item.expiresAtMs), cursor: item.cursor }));
     }
+    await nonceCommitted;
     return create(MailboxResponseSchema, { response: { case: 'retrieve', value: create(RetrieveResponseSchema, { messages, more }) } });
   };
 
@@ -307,7 +322,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       throw new SamizdatError('TOO_LARGE', `a delete may name at most ${MAX_DELETE_IDS} messages`, { detail: { limit: MAX_DELETE_IDS, actual: req.ids.length } });
     }
     req.ids.forEach((id) => parseMessageId(id, 'ids'));
-    verifyOwner('delete', namespace, account, deleteRequestDigest(crypto, req.ids), req.auth);
+    void verifyOwner('delete', namespace, account, deleteRequestDigest(crypto, req.ids), req.auth); // answer() awaits durable() with no wait between
     const deleted = guard(() => store.delete(account, namespace, req.ids));
     replication?.replicateDelete(account, namespace, req.ids);
     return create(MailboxResponseSchema, { response: { case: 'delete', value: create(DeleteResponseSchema, { deleted }) } });
@@ -343,14 +358,9 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     }
   };
 
-  const peerState = (remotePeerId: string): PeerState => {
-    let state = peers.get(remotePeerId);
-    if (state === undefined) {
-      state = { bucket: createClassedBucket(() => (swarm.isNode(remotePeerId) ? limits.nodeRate : limits.clientRate), now), sessions: 0 };
-      peers.set(remotePeerId, state);
-    }
-    return state;
-  };
+  // One bucket per remote peer, shared by all its sessions and kept after they end (bounded, least
+  // recently used out), so neither more streams nor a new one buys a fresh burst.
+  const sessionBuckets = createPeerBuckets((peer) => (swarm.isNode(peer) ? limits.nodeRate : limits.clientRate), now);
 
   return {
     waiters,
@@ -372,23 +382,18 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
           stream.abort(new SamizdatError('PATH_FAILED', 'the node is stopping'));
           return;
         }
-        // One bucket per remote peer, shared by all its sessions, so opening more streams buys nothing.
-        const state = peerState(remotePeerId);
-        state.sessions += 1;
         streams.add(stream);
         try {
           await serveSession(
             explainGarbage(stream),
             (body, requestSignal) => {
-              state.bucket.take();
+              sessionBuckets.take(remotePeerId);
               return answer(body, requestSignal);
             },
             { signal },
           );
         } finally {
           streams.delete(stream);
-          state.sessions -= 1;
-          if (state.sessions === 0 && peers.get(remotePeerId) === state) peers.delete(remotePeerId);
         }
       });
     },
@@ -404,7 +409,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       waiters.clear();
       for (const stream of streams) stream.abort(new SamizdatError('PATH_FAILED', 'the node is stopping'));
       streams.clear();
-      peers.clear();
+      sessionBuckets.clear();
       delivered.clear();
       deposits.clear();
     },

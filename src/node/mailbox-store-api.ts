@@ -103,6 +103,9 @@ export interface ListOptions {
   readonly maxBytes?: number;
 }
 
+/** What putReplica did with an item (see there). */
+export type ReplicaResult = 'inserted' | 'present' | 'refused';
+
 export interface MailboxStore {
   /**
    * Stores `body`; id = SHA-256("samizdat/v1/message-id" || namespace || 0x00 || account || body).
@@ -120,13 +123,15 @@ export interface MailboxStore {
    */
   put(account: Uint8Array, namespace: Namespace, body: Uint8Array, ttlMs: number): PutResult;
   /**
-   * Stores an item received from a swarm peer; true when it was new. MALFORMED when the id does not
-   * match the content, a field is malformed, or the expiry lies beyond now + maxTtlMs (+ clock skew
-   * allowance); TOO_LARGE for a body over the limit. Ignored (false): expired items, duplicates
-   * (the later expiry is kept), and items for a full inbox/config. 'bundle': the item with the later
-   * expiry wins (ties: the larger id), whatever the arrival order, so every member converges.
+   * Stores an item received from a swarm peer: 'inserted' when it was new; 'present' when this
+   * node needs nothing more of it (a duplicate, whose later expiry is kept; an expired item; a
+   * tombstoned id; a bundle that loses to the one held); 'refused' when the inbox or config is
+   * full, so the item is not held here. MALFORMED when the id does not match the content, a field
+   * is malformed, or the expiry lies beyond now + maxTtlMs (+ clock skew allowance); TOO_LARGE for
+   * a body over the limit. 'bundle': the item with the later expiry wins (ties: the larger id),
+   * whatever the arrival order, so every member converges.
    */
-  putReplica(item: ReplicaInput): boolean;
+  putReplica(item: ReplicaInput): ReplicaResult;
   /** Items with cursor > after, oldest first, at most min(limit, MAX_LIST_LIMIT), skipping expired ones. */
   list(account: Uint8Array, namespace: Namespace, after: bigint, limit: number, options?: ListOptions): { items: StoredItem[]; more: boolean };
   /**

@@ -202,8 +202,8 @@ describe('mailbox store', () => {
     const { id } = source.put(alice, 'inbox', text('replicated'), HOUR);
     const [item] = source.get(alice, 'inbox', [id]);
     assert.ok(item !== undefined);
-    assert.equal(store.putReplica(item), true);
-    assert.equal(store.putReplica(item), false, 'a duplicate is not new');
+    assert.equal(store.putReplica(item), 'inserted');
+    assert.equal(store.putReplica(item), 'present', 'a duplicate is not new');
     assert.deepEqual(store.list(alice, 'inbox', 0n, 5).items.map((m) => m.body), [text('replicated')]);
 
     const other = { ...item, body: text('tampered') };
@@ -217,18 +217,18 @@ describe('mailbox store', () => {
     const fresh = source.put(bob, 'inbox', text('expired on arrival'), 10);
     const [late] = source.get(bob, 'inbox', [fresh.id]);
     assert.ok(late !== undefined);
-    assert.equal(store.putReplica(late), false, 'an expired replica is ignored');
+    assert.equal(store.putReplica(late), 'present', 'an expired replica is ignored');
     assert.deepEqual(store.usage(bob, 'inbox'), { messages: 0, bytes: 0 });
     source.close();
     store.close();
   });
 
-  it('drops replicas for a full inbox instead of throwing', () => {
+  it('refuses replicas for a full inbox (not held here) instead of throwing', () => {
     const source = open().store;
     const { store } = open({ maxInboxMessages: 1 });
     const items = [1, 2].map((i) => source.get(alice, 'inbox', [source.put(alice, 'inbox', text(`r${i}`), HOUR).id])[0]);
-    assert.equal(store.putReplica(items[0] ?? assert.fail()), true);
-    assert.equal(store.putReplica(items[1] ?? assert.fail()), false);
+    assert.equal(store.putReplica(items[0] ?? assert.fail()), 'inserted');
+    assert.equal(store.putReplica(items[1] ?? assert.fail()), 'refused');
     assert.equal(store.usage(alice, 'inbox').messages, 1);
     source.close();
     store.close();
@@ -343,7 +343,7 @@ describe('mailbox store', () => {
     assert.deepEqual(store.tombstones(alice, 'inbox').map(toHex), [toHex(gone.id)]);
     assert.deepEqual(store.tombstonesAfter(0, 10).map((t) => [toHex(t.id), t.expiresAtMs, t.namespace]), [[toHex(gone.id), gone.expiresAtMs, 'inbox']]);
     // A member that missed the delete pushes it back; a sender re-sends it: both refused.
-    assert.equal(store.putReplica(replica), false);
+    assert.equal(store.putReplica(replica), 'present');
     assert.equal(store.put(alice, 'inbox', text('gone'), HOUR).inserted, false);
     assert.deepEqual(store.ids(alice, 'inbox').map(toHex), [toHex(kept.id)]);
     assert.deepEqual(store.digestOf(alice, 'inbox'), { digest: xorOfHashes([kept.id]), count: 1 });
@@ -355,7 +355,7 @@ describe('mailbox store', () => {
     assert.deepEqual(store.tombstonesAfter(0, 10), []);
     store.sweepExpired();
     assert.deepEqual(store.tombstoneAccounts(), []);
-    assert.equal(store.putReplica({ ...replica, expiresAtMs: clock.t + HOUR }), true);
+    assert.equal(store.putReplica({ ...replica, expiresAtMs: clock.t + HOUR }), 'inserted');
     store.close();
   });
 
@@ -367,7 +367,7 @@ describe('mailbox store', () => {
     const other = open({ maxTtlMs: 2 * HOUR });
     // A replicated delete arrives before the replica does.
     assert.equal(other.store.delete(alice, 'inbox', [late.id, new Uint8Array(32).fill(7), new Uint8Array(5)]), 0);
-    assert.equal(other.store.putReplica(replica), false);
+    assert.equal(other.store.putReplica(replica), 'present');
     const all = other.store.tombstonesAfter(0, 10);
     assert.equal(all.length, 2, 'ids of the wrong length are not tombstoned');
     assert.ok(all.every((t) => t.expiresAtMs === T0 + 2 * HOUR));
@@ -376,7 +376,7 @@ describe('mailbox store', () => {
     assert.deepEqual(other.store.tombstoneAccounts().map(toHex), [toHex(alice)]);
     other.store.close();
     const reopened = openMailboxStore({ path: other.file, crypto, now: () => clock.t, limits: { maxTtlMs: 2 * HOUR } });
-    assert.equal(reopened.putReplica(replica), false);
+    assert.equal(reopened.putReplica(replica), 'present');
     assert.equal(reopened.dropAccount(alice), 0);
     assert.deepEqual(reopened.tombstoneAccounts(), [], 'dropAccount drops tombstones too');
     reopened.close();

@@ -25,6 +25,7 @@ import {
   type MailboxStoreOptions,
   type Namespace,
   type ReplicaInput,
+  type ReplicaResult,
   type StoredItem,
   type Tombstone,
 } from './mailbox-store-api.ts';
@@ -63,6 +64,7 @@ export type {
   Namespace,
   PutResult,
   ReplicaInput,
+  ReplicaResult,
   StoredItem,
   Tombstone,
 } from './mailbox-store-api.ts';
@@ -223,30 +225,30 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         fail('MALFORMED', 'replica id does not match its content');
       }
       const t = clock();
-      if (expiresAtMs <= t) return false;
+      if (expiresAtMs <= t) return 'present';
       if (expiresAtMs > t + limits.maxTtlMs + REPLICA_CLOCK_SKEW_MS) {
         throw new SamizdatError('MALFORMED', 'replica expires later than the longest TTL allows', {
           detail: { limit: t + limits.maxTtlMs + REPLICA_CLOCK_SKEW_MS, actual: expiresAtMs },
         });
       }
-      return transaction(() => {
-        if (tombstoned(account, ns, id, t)) return false;
-        if (touchExisting(id, expiresAtMs) !== undefined) return false;
+      return transaction((): ReplicaResult => {
+        if (tombstoned(account, ns, id, t)) return 'present';
+        if (touchExisting(id, expiresAtMs) !== undefined) return 'present';
         let agg = loadAggregate(account, ns);
         if (namespace === 'bundle') {
           for (const row of q.mailboxItems.all(account, ns)) {
             const storedExpiry = int(row, 'expires_at');
             const storedWins = storedExpiry > expiresAtMs || (storedExpiry === expiresAtMs && compareIds(blob(row, 'id'), id) > 0);
-            if (storedWins) return false;
+            if (storedWins) return 'present';
           }
           clearBundle(account, ns);
           agg = emptyAggregate();
         } else if (!makeRoom(account, ns, namespace, agg, body.length, t)) {
           saveAggregate(account, ns, agg);
-          return false;
+          return 'refused';
         }
         insertItem(account, ns, id, body, expiresAtMs, agg);
-        return true;
+        return 'inserted';
       });
     },
 

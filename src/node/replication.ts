@@ -174,9 +174,10 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
     const expiresAtMs = Number(item.expiresAtMs);
     if (expiresAtMs <= t) return true; // already expired: nothing to hold, nothing to resend
     try {
-      const inserted = store.putReplica({ account: item.account, namespace, id: item.id, body: item.body, expiresAtMs });
-      if (inserted) for (const listener of [...listeners]) listener(item.account, namespace);
-      return true;
+      const result = store.putReplica({ account: item.account, namespace, id: item.id, body: item.body, expiresAtMs });
+      if (result === 'inserted') for (const listener of [...listeners]) listener(item.account, namespace);
+      // A full inbox or config does not hold it: the sender must not count this member as a replica.
+      return result !== 'refused';
     } catch (err) {
       logger?.warn('replica not stored', { code: isSamizdatError(err) ? err.code : 'INTERNAL' });
       return false;

@@ -271,6 +271,18 @@ describe('mailbox RPC error handling on a real node', () => {
       const refused = burst.filter((r) => r.case === 'error' && errorFromReply(r.value).code === 'RATE_LIMITED');
       assert.ok(refused.length >= 5, `exit-a was refused ${refused.length} of 12`);
       assert.equal((await viaExit('exit-b')).case, 'retrieve', 'another exit has its own bucket');
+
+      // A new stream buys no fresh burst: the peer's bucket outlives its sessions.
+      await Promise.allSettled(Array.from({ length: 8 }, () => rawCall(s, goodRetrieve(owner))));
+      s.close();
+      const again = await rawSession(clientHost, limited.target);
+      try {
+        const second = await Promise.allSettled(Array.from({ length: 6 }, () => rawCall(again, goodRetrieve(owner))));
+        const passed = second.filter((r) => r.status === 'fulfilled').length;
+        assert.ok(passed <= 2, `a new session passed ${passed} of 6 right after the last one used up the bucket`);
+      } finally {
+        again.close();
+      }
     } finally {
       s.close();
       await strict.stop();
