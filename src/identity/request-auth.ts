@@ -150,8 +150,10 @@ export function signOwnerAuth(crypto: CryptoProvider, identityKey: PrivateKey, o
 /**
  * Checks an owner proof from the network. MALFORMED for a missing proof or wrong field sizes,
  * BAD_SIGNATURE if the signature does not verify under `scope.account`, CLOCK_SKEW (with
- * `detail.skewMs`) if the timestamp is more than `maxSkewMs` away from `nowMs`. The signature is
- * checked first, so CLOCK_SKEW is only ever told to the owner.
+ * `detail.skewMs`) if the timestamp is more than `maxSkewMs` ahead of `nowMs` or more than
+ * `maxAgeMs` (default `maxSkewMs`) behind it. The signature is checked first, so CLOCK_SKEW is only
+ * ever told to the owner. A larger `maxAgeMs` is for proofs relayed later: a swarm member checks
+ * the owner's signed delete that another member received (replication.ts).
  */
 export function verifyOwnerAuth(
   crypto: CryptoProvider,
@@ -159,6 +161,7 @@ export function verifyOwnerAuth(
   scope: OwnerAuthScope,
   nowMs: number,
   maxSkewMs: number = OWNER_AUTH_MAX_SKEW_MS,
+  maxAgeMs: number = maxSkewMs,
 ): void {
   assertScope(scope);
   if (!Number.isSafeInteger(nowMs)) throw new SamizdatError('INVALID_ARGUMENT', 'nowMs must be an integer');
@@ -177,11 +180,11 @@ export function verifyOwnerAuth(
     throw new SamizdatError('BAD_SIGNATURE', 'the owner signature does not verify', { detail: { reason: 'signature' } });
   }
   const skew = auth.timestampMs - BigInt(nowMs);
-  const abs = skew < 0n ? -skew : skew;
-  if (abs > BigInt(maxSkewMs)) {
+  if (skew > BigInt(maxSkewMs) || -skew > BigInt(maxAgeMs)) {
     const skewMs = Number(skew < -(2n ** 52n) ? -(2n ** 52n) : skew > 2n ** 52n ? 2n ** 52n : skew);
-    throw new SamizdatError('CLOCK_SKEW', `request time is ${Math.round(skewMs / 1000)} s away from the node's clock (limit ${maxSkewMs / 1000} s)`, {
-      detail: { skewMs, maxSkewMs },
+    const limit = skew > 0n ? maxSkewMs : maxAgeMs;
+    throw new SamizdatError('CLOCK_SKEW', `request time is ${Math.round(skewMs / 1000)} s away from the node's clock (limit ${limit / 1000} s)`, {
+      detail: { skewMs, maxSkewMs: limit },
     });
   }
 }

@@ -16,9 +16,11 @@
  * (it was down) cannot copy the message back: its push is refused everywhere. It must also learn
  * of the delete itself, and the message digest cannot carry that (XOR over the same id set is the
  * same whether the ids are messages or tombstones). So each round, before the summary, we send
- * every peer the tombstones created since the last ones it acknowledged, as ReplicaDelete requests
- * (at most TOMBSTONE_PAGE_SIZE ids per page, only accounts both serve); the peer deletes those ids
- * and records its own tombstones. The mark per peer (highest tombstone `seq` delivered) is kept in
+ * every peer the tombstones created since the last ones it acknowledged (TOMBSTONE_PAGE_SIZE per
+ * page, only accounts both serve) as the owner's signed deletes behind them (delete-proof.ts): one
+ * ReplicaDelete per signed delete, with every ID it named and the owner's signature, which the
+ * peer checks before it deletes those ids and records its own tombstones. A member cannot delete
+ * for an owner, and a tombstone kept without a proof is not relayed. The mark per peer (highest tombstone `seq` delivered) is kept in
  * memory only and advances only when a whole page was acknowledged: after a restart or a consensus
  * change the marks start over and every live tombstone is sent once more, which is idempotent and
  * bounded by MAX_SYNC_REQUESTS_PER_PEER requests per peer per round. A member that receives a
@@ -33,7 +35,6 @@ import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   AccountRangeSchema,
   FetchRequestSchema,
-  ReplicaDeleteSchema,
   ReplicaRequestSchema,
   SyncDigestSchema,
   SyncIdsSchema,
@@ -47,7 +48,8 @@ import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import { compareBytes, hexKey, pairKey, parseAccount, parseMessageId, parseNamespace, type ServiceLogger } from './mailbox-service-rules.ts';
 import type { ReplicaRecord, ReplicationService } from './replication.ts';
 import type { SwarmMember, SwarmView } from './swarm-view.ts';
-import { sameBytes } from '../crypto/bytes.ts';
+import { sameBytes, toHex } from '../crypto/bytes.ts';
+import { relayedDeleteOf } from './delete-proof.ts';
 
 /**
  * Time between anti-entropy rounds in production: 10 s. A missed push (a member was down or slow)
@@ -248,21 +250,19 @@ export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
       const page = store.tombstonesAfter(mark, TOMBSTONE_PAGE_SIZE);
       const last = page[page.length - 1];
       if (last === undefined) return;
-      const groups = new Map<string, { account: Uint8Array; namespace: Namespace; ids: Uint8Array[] }>();
+      // One relayed delete per owner's signed delete behind these tombstones (the peer checks the
+      // signature over all its IDs); a tombstone kept without one cannot be relayed.
+      const proofs = new Map<string, Uint8Array>();
       for (const t of page) {
-        if (!sharedWith(swarm, t.account, target.peerId)) continue;
-        const key = pairKey(t.account, t.namespace);
-        let group = groups.get(key);
-        if (group === undefined) {
-          group = { account: t.account, namespace: t.namespace, ids: [] };
-          groups.set(key, group);
-        }
-        group.ids.push(t.id);
+        if (t.proof === undefined || !sharedWith(swarm, t.account, target.peerId)) continue;
+        proofs.set(toHex(t.proof), t.proof);
       }
-      if (tally.requests + groups.size > MAX_SYNC_REQUESTS_PER_PEER) return;
-      for (const { account, namespace, ids } of groups.values()) {
+      if (tally.requests + proofs.size > MAX_SYNC_REQUESTS_PER_PEER) return;
+      for (const key of proofs.values()) {
+        const proof = store.deleteProof(key);
+        if (proof === undefined) continue; // expired meanwhile
         tally.requests += 1;
-        const value = create(ReplicaDeleteSchema, { account, namespace, ids });
+        const value = relayedDeleteOf(proof);
         const response = await replication.call(target, create(ReplicaRequestSchema, { request: { case: 'delete', value } }), signal);
         if (response.response.case !== 'accepted') throw new SamizdatError('MALFORMED', 'peer answered a delete with something else');
       }

@@ -57,6 +57,7 @@ import type {
   StoreRequest,
   StoredMessage,
 } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+import { deleteProofOf } from './delete-proof.ts';
 import { MAX_LIST_LIMIT } from './mailbox-store.ts';
 import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import { CONTACT_DEPOSIT_RATE, DEFAULT_DEPOSIT_POW_BITS, STRANGER_DEPOSIT_RATE, createDepositGate } from './deposit-gate.ts';
@@ -323,8 +324,10 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     }
     req.ids.forEach((id) => parseMessageId(id, 'ids'));
     void verifyOwner('delete', namespace, account, deleteRequestDigest(crypto, req.ids), req.auth); // answer() awaits durable() with no wait between
-    const deleted = guard(() => store.delete(account, namespace, req.ids));
-    replication?.replicateDelete(account, namespace, req.ids);
+    // verifyOwner threw unless the owner's proof is here; it is kept and relayed with the delete.
+    const auth = req.auth as OwnerAuth;
+    const deleted = guard(() => store.delete(account, namespace, req.ids, deleteProofOf(auth, req.ids)));
+    replication?.replicateDelete(account, namespace, req.ids, auth);
     return create(MailboxResponseSchema, { response: { case: 'delete', value: create(DeleteResponseSchema, { deleted }) } });
   };
 

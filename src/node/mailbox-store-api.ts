@@ -89,6 +89,26 @@ export interface Tombstone {
   readonly namespace: Namespace;
   readonly id: Uint8Array;
   readonly expiresAtMs: number;
+  /** The key of the owner's signed delete behind it (deleteProof); undefined for one made without. */
+  readonly proof: Uint8Array | undefined;
+}
+
+/** The owner's signed delete, as MailboxStore.delete keeps it for the tombstones it makes. */
+export interface DeleteProof {
+  /** The encoded OwnerAuth of the owner's DeleteRequest (opaque here). */
+  readonly auth: Uint8Array;
+  /** Every ID the signed request named, each ID_BYTES long, in its order. */
+  readonly ids: readonly Uint8Array[];
+  /** When the owner signed it (ms): a tombstone of an ID not held here lasts maxTtlMs from then. */
+  readonly signedAtMs: number;
+}
+
+/** A kept DeleteProof, as deleteProof returns it. */
+export interface StoredDeleteProof {
+  readonly account: Uint8Array;
+  readonly namespace: Namespace;
+  readonly auth: Uint8Array;
+  readonly ids: Uint8Array[];
 }
 
 export interface PutResult {
@@ -136,11 +156,16 @@ export interface MailboxStore {
   list(account: Uint8Array, namespace: Namespace, after: bigint, limit: number, options?: ListOptions): { items: StoredItem[]; more: boolean };
   /**
    * Deletes by id (only the owner's deletes, direct or replicated, come here); returns how many
-   * existed. Records a tombstone for every id, held or not (a late replica of an id we never had is
-   * refused too), expiring with the deleted message (now + maxTtlMs for an id not held); an
-   * existing tombstone keeps the later expiry. Ids that are not ID_BYTES long are not tombstoned.
+   * existed. Records a tombstone for every id held, expiring with the deleted message, and for ids
+   * not held (so a late replica is refused too) while the mailbox has fewer such tombstones than its
+   * namespace's message cap, expiring maxTtlMs after `proof.signedAtMs` (after now without a
+   * proof); an existing tombstone keeps the later expiry. `proof`, the owner's signed delete, is
+   * kept with the tombstones so they can be forwarded (tombstonesAfter, deleteProof). Ids that are
+   * not ID_BYTES long are not tombstoned.
    */
-  delete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): number;
+  delete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[], proof?: DeleteProof): number;
+  /** A kept proof by its key (Tombstone.proof); undefined once its tombstones have expired. */
+  deleteProof(key: Uint8Array): StoredDeleteProof | undefined;
   /** Deletes expired items (and expired nonces and tombstones); returns how many items. */
   sweepExpired(): number;
   /** The mailbox's live tombstone ids, sorted by bytes. */

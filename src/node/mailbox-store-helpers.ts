@@ -4,7 +4,7 @@
  */
 import type { SQLOutputValue } from 'node:sqlite';
 import { SamizdatError } from '../errors.ts';
-import { ACCOUNT_BYTES, DEFAULT_MAILBOX_LIMITS, NAMESPACES, NAMESPACE_CODES, type MailboxLimits, type Namespace } from './mailbox-store-api.ts';
+import { ACCOUNT_BYTES, DEFAULT_MAILBOX_LIMITS, ID_BYTES, NAMESPACES, NAMESPACE_CODES, type DeleteProof, type MailboxLimits, type Namespace } from './mailbox-store-api.ts';
 
 export type Row = Record<string, SQLOutputValue>;
 
@@ -65,6 +65,22 @@ export function checkIds(ids: unknown): asserts ids is readonly Uint8Array[] {
   if (!Array.isArray(ids) || !ids.every((id) => id instanceof Uint8Array)) {
     throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
   }
+}
+
+/** Most bytes of the encoded owner proof a kept DeleteProof holds (an OwnerAuth is about 100). */
+export const MAX_DELETE_PROOF_AUTH_BYTES = 256;
+/** Most IDs a kept DeleteProof names: a DeleteRequest names at most MAX_DELETE_IDS (1,024). */
+export const MAX_DELETE_PROOF_IDS = 1_024;
+
+export function checkProof(proof: unknown): asserts proof is DeleteProof {
+  const p = proof as DeleteProof;
+  if (typeof proof !== 'object' || proof === null || !(p.auth instanceof Uint8Array) || p.auth.length === 0 || p.auth.length > MAX_DELETE_PROOF_AUTH_BYTES) {
+    throw new SamizdatError('INVALID_ARGUMENT', `proof.auth must be 1..${MAX_DELETE_PROOF_AUTH_BYTES} bytes`);
+  }
+  if (!Array.isArray(p.ids) || p.ids.length === 0 || p.ids.length > MAX_DELETE_PROOF_IDS || !p.ids.every((id) => id instanceof Uint8Array && id.length === ID_BYTES)) {
+    throw new SamizdatError('INVALID_ARGUMENT', `proof.ids must be 1..${MAX_DELETE_PROOF_IDS} IDs of ${ID_BYTES} bytes`);
+  }
+  if (!Number.isSafeInteger(p.signedAtMs) || p.signedAtMs < 0) throw new SamizdatError('INVALID_ARGUMENT', 'proof.signedAtMs must be a non-negative integer');
 }
 
 /** Per-mailbox aggregate, as kept in the `mailbox` table. */

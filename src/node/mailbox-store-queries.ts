@@ -31,11 +31,23 @@ export function prepareMailboxQueries(db: DatabaseSync) {
     nonceInsert: prepare('INSERT INTO nonce (account, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     nonceSweep: prepare('DELETE FROM nonce WHERE expires_at <= ?'),
     tombstoneLive: prepare('SELECT 1 AS live FROM tombstone WHERE account = ? AND ns = ? AND id = ? AND expires_at > ?'),
+    // A later expiry brings its proof along (the proof of the earlier one may expire first).
     tombstonePut: prepare(
-      'INSERT INTO tombstone (account, ns, id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+      `INSERT INTO tombstone (account, ns, id, expires_at, proof, held) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account, ns, id) DO UPDATE SET
+         proof = CASE WHEN excluded.proof IS NOT NULL AND (proof IS NULL OR excluded.expires_at > expires_at) THEN excluded.proof ELSE proof END,
+         expires_at = max(expires_at, excluded.expires_at),
+         held = max(held, excluded.held)`,
     ),
+    tombstonesUnheld: prepare('SELECT count(*) AS n FROM tombstone WHERE account = ? AND ns = ? AND held = 0'),
+    proofPut: prepare(
+      'INSERT INTO delete_proof (key, account, ns, auth, ids, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+    ),
+    proofGet: prepare('SELECT account, ns, auth, ids FROM delete_proof WHERE key = ? AND expires_at > ?'),
+    proofSweep: prepare('DELETE FROM delete_proof WHERE expires_at <= ?'),
+    dropProofs: prepare('DELETE FROM delete_proof WHERE account = ?'),
     tombstoneIds: prepare('SELECT id FROM tombstone WHERE account = ? AND ns = ? AND expires_at > ? ORDER BY id'),
-    tombstonesAfter: prepare('SELECT seq, account, ns, id, expires_at FROM tombstone WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
+    tombstonesAfter: prepare('SELECT seq, account, ns, id, expires_at, proof FROM tombstone WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
     tombstoneAccounts: prepare('SELECT DISTINCT account FROM tombstone ORDER BY account'),
     tombstoneSweep: prepare('DELETE FROM tombstone WHERE expires_at <= ?'),
     dropTombstones: prepare('DELETE FROM tombstone WHERE account = ?'),

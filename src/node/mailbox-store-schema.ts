@@ -68,8 +68,34 @@ CREATE UNIQUE INDEX tombstone_by_mailbox ON tombstone (account, ns, id);
 CREATE INDEX tombstone_by_expiry ON tombstone (expires_at);
 `;
 
+/**
+ * Version 3.
+ * - `delete_proof`: the owner's signed delete behind tombstones: the encoded OwnerAuth and every
+ *   ID its request named (32 bytes each, concatenated), so this member can show any other that the
+ *   owner asked (replication.ts, anti-entropy.ts). Keyed by the SHA-256 of the auth; kept until its
+ *   last tombstone expires.
+ * - `tombstone.proof`: the key of its delete_proof (NULL for a tombstone made before proofs were
+ *   kept: it still refuses the ID here but is never forwarded). `tombstone.held`: 1 when this node
+ *   held the message when it was deleted. Tombstones of IDs it did not hold (a late replica would be
+ *   refused) are capped per mailbox at the namespace's message cap.
+ */
+const V3 = `
+CREATE TABLE delete_proof (
+  key BLOB PRIMARY KEY,
+  account BLOB NOT NULL,
+  ns INTEGER NOT NULL,
+  auth BLOB NOT NULL,
+  ids BLOB NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX delete_proof_by_expiry ON delete_proof (expires_at);
+CREATE INDEX delete_proof_by_account ON delete_proof (account);
+ALTER TABLE tombstone ADD COLUMN proof BLOB;
+ALTER TABLE tombstone ADD COLUMN held INTEGER NOT NULL DEFAULT 1;
+`;
+
 /** Migration i takes the schema from version i to version i + 1. Append; never edit a shipped one. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

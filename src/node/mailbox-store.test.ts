@@ -397,7 +397,49 @@ describe('mailbox store', () => {
     const check = new DatabaseSync(file);
     assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], SCHEMA_VERSION);
     check.close();
-    assert.equal(SCHEMA_VERSION, 2);
+    assert.equal(SCHEMA_VERSION, 3);
+  });
+
+  it('keeps the owner\'s signed delete with its tombstones, for as long as they last', () => {
+    const { store, clock } = open({ maxTtlMs: 2 * HOUR });
+    const held = store.put(alice, 'inbox', text('held'), HOUR);
+    const notHeld = new Uint8Array(32).fill(9);
+    const auth = utf8('signed delete (opaque to the store)');
+    const signedAtMs = T0 - HOUR / 2;
+    assert.equal(store.delete(alice, 'inbox', [held.id, notHeld], { auth, ids: [held.id, notHeld], signedAtMs }), 1);
+    const tombstones = store.tombstonesAfter(0, 10);
+    assert.deepEqual(tombstones.map((t) => [toHex(t.id), t.expiresAtMs]), [
+      [toHex(held.id), held.expiresAtMs],
+      [toHex(notHeld), signedAtMs + 2 * HOUR], // a TTL from the signature, not from now
+    ]);
+    const key = tombstones[0]?.proof;
+    assert.ok(key !== undefined && tombstones[1]?.proof !== undefined && toHex(tombstones[1].proof) === toHex(key));
+    assert.deepEqual(store.deleteProof(key), { account: alice, namespace: 'inbox', auth, ids: [held.id, notHeld] });
+    // Relayed again later, the same delete makes nothing last beyond a TTL from its signature.
+    clock.t += HOUR / 4;
+    store.delete(alice, 'inbox', [held.id, notHeld], { auth, ids: [held.id, notHeld], signedAtMs });
+    assert.deepEqual(store.tombstonesAfter(0, 10).map((t) => t.expiresAtMs), [signedAtMs + 2 * HOUR, signedAtMs + 2 * HOUR]);
+    // A delete without a proof (a test's, or an old tombstone's) still refuses the id, but has none to relay.
+    store.delete(alice, 'inbox', [new Uint8Array(32).fill(3)]);
+    assert.equal(store.tombstonesAfter(0, 10)[2]?.proof, undefined);
+    clock.t = signedAtMs + 2 * HOUR;
+    store.sweepExpired();
+    assert.equal(store.deleteProof(key), undefined, 'gone with its last tombstone');
+    assert.throws(() => store.delete(alice, 'inbox', [held.id], { auth: new Uint8Array(0), ids: [held.id], signedAtMs }), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
+    assert.throws(() => store.delete(alice, 'inbox', [held.id], { auth, ids: [new Uint8Array(31)], signedAtMs }), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
+    store.close();
+  });
+
+  it('tombstones of ids a mailbox never held stop at its namespace\'s message cap; held ones do not', () => {
+    const { store } = open({ maxConfigMessages: 3 });
+    const strangers = Array.from({ length: 6 }, (_, i) => new Uint8Array(32).fill(0x40 + i));
+    assert.equal(store.delete(alice, 'config', strangers), 0);
+    assert.equal(store.tombstones(alice, 'config').length, 3, 'a delete of ids never held cannot fill the disk');
+    assert.equal(store.tombstones(bob, 'config').length, 0);
+    const held = [1, 2, 3].map((i) => store.put(alice, 'config', text(`item ${i}`), HOUR).id);
+    assert.equal(store.delete(alice, 'config', held), 3);
+    assert.equal(store.tombstones(alice, 'config').length, 6, 'every id it held is tombstoned, past the cap');
+    store.close();
   });
 
   it("group commit: one turn's writes commit together on the next, a failed write rolls back alone, close commits the rest", async () => {

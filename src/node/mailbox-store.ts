@@ -10,7 +10,7 @@
  * on disk. Prepared statements are made once at open and reused: `put` is on the node's hot path.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { toHex } from '../crypto/bytes.ts';
+import { concatBytes, toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import {
@@ -34,6 +34,7 @@ import {
   checkAccount,
   checkBody,
   checkIds,
+  checkProof,
   codeNs,
   compareIds,
   emptyAggregate,
@@ -65,6 +66,8 @@ export type {
   PutResult,
   ReplicaInput,
   ReplicaResult,
+  DeleteProof,
+  StoredDeleteProof,
   StoredItem,
   Tombstone,
 } from './mailbox-store-api.ts';
@@ -280,24 +283,55 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       });
     },
 
-    delete(account, namespace, ids) {
+    delete(account, namespace, ids, proof) {
       checkAccount(account);
       const ns = nsCode(namespace);
       checkIds(ids);
+      if (proof !== undefined) checkProof(proof);
       if (ids.length === 0) return 0;
       const t = clock();
+      // An id not held here: its tombstone lasts a TTL from the owner's signature, not from now, so
+      // relaying a delete again never makes it last longer.
+      const unheldExpiry = Math.min(t, proof?.signedAtMs ?? t) + limits.maxTtlMs;
       return transaction(() => {
         const agg = loadAggregate(account, ns);
         let deleted = 0;
+        let unheld = int(q.tombstonesUnheld.get(account, ns) ?? {}, 'n');
+        const tombstones: { id: Uint8Array; expiresAtMs: number; held: number }[] = [];
         for (const id of ids) {
           const row = q.deleteOne.get(id, account, ns);
-          if (id.length === ID_BYTES) q.tombstonePut.run(account, ns, id, row === undefined ? t + limits.maxTtlMs : int(row, 'expires_at'));
-          if (row === undefined) continue;
-          deleted++;
-          account1(agg, id, int(row, 'size'), -1);
+          if (row !== undefined) {
+            deleted++;
+            account1(agg, id, int(row, 'size'), -1);
+          }
+          if (id.length !== ID_BYTES) continue;
+          if (row !== undefined) tombstones.push({ id, expiresAtMs: int(row, 'expires_at'), held: 1 });
+          else if (unheld < capsOf(namespace).messages && unheldExpiry > t) {
+            tombstones.push({ id, expiresAtMs: unheldExpiry, held: 0 });
+            unheld++;
+          }
         }
         if (deleted > 0) saveAggregate(account, ns, agg);
+        let proofKey: Uint8Array | null = null;
+        if (proof !== undefined && tombstones.length > 0) {
+          proofKey = crypto.hash('sha256', proof.auth);
+          const until = Math.max(...tombstones.map((x) => x.expiresAtMs));
+          q.proofPut.run(proofKey, account, ns, proof.auth, concatBytes(...proof.ids), until);
+        }
+        for (const x of tombstones) q.tombstonePut.run(account, ns, x.id, x.expiresAtMs, proofKey, x.held);
         return deleted;
+      });
+    },
+
+    deleteProof(key) {
+      if (!(key instanceof Uint8Array) || key.length !== 32) throw new SamizdatError('INVALID_ARGUMENT', 'a proof key is 32 bytes');
+      return guard(() => {
+        const row = q.proofGet.get(key, clock());
+        if (row === undefined) return undefined;
+        const all = blob(row, 'ids');
+        const ids: Uint8Array[] = [];
+        for (let at = 0; at + ID_BYTES <= all.length; at += ID_BYTES) ids.push(all.slice(at, at + ID_BYTES));
+        return { account: blob(row, 'account'), namespace: codeNs(int(row, 'ns')), auth: blob(row, 'auth'), ids };
       });
     },
 
@@ -330,6 +364,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       transaction(() => {
         q.nonceSweep.run(t);
         q.tombstoneSweep.run(t);
+        q.proofSweep.run(t);
       });
       return total;
     },
@@ -355,6 +390,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
             namespace: codeNs(int(row, 'ns')),
             id: blob(row, 'id'),
             expiresAtMs: int(row, 'expires_at'),
+            proof: row['proof'] instanceof Uint8Array ? row['proof'] : undefined,
           }),
         ),
       );
@@ -432,6 +468,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         const { changes } = q.dropMessages.run(account);
         q.dropMailboxes.run(account);
         q.dropTombstones.run(account);
+        q.dropProofs.run(account);
         return Number(changes);
       });
     },

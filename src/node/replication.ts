@@ -20,11 +20,13 @@ import {
   ReplicaRequestSchema,
   ReplicaResponseSchema,
 } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
-import type { ReplicaItem, ReplicaRequest, ReplicaResponse } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
+import type { OwnerAuth, ReplicaItem, ReplicaRequest, ReplicaResponse } from '../wire/gen/samizdat/v1/mailbox_pb.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { answerFetch, answerSummary, sharedWith } from './anti-entropy-answer.ts';
+import { verifyRelayedDelete } from './delete-proof.ts';
 import type { MailboxStore, Namespace } from './mailbox-store.ts';
 import {
+  MAX_DELETE_IDS,
   MAX_MAILBOX_TTL_MS,
   checkBody,
   checkOwnerItem,
@@ -102,7 +104,7 @@ export interface ReplicationService {
    * deletes them and records tombstones; one that misses it learns of the delete from the
    * tombstones anti-entropy sends (see the note on deletes in anti-entropy.ts).
    */
-  replicateDelete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[]): void;
+  replicateDelete(account: Uint8Array, namespace: Namespace, ids: readonly Uint8Array[], auth: OwnerAuth): void;
   /** Pushes records to one peer in frame-sized batches; true when the peer holds all of them. */
   pushTo(target: PeerTarget, records: readonly ReplicaRecord[], signal?: AbortSignal): Promise<boolean>;
   /** One request to a peer on its session (anti-entropy uses this). */
@@ -208,12 +210,17 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
         });
         break;
       case 'delete': {
-        const { account, namespace: ns, ids } = request.request.value;
-        parseAccount(account);
-        const namespace = parseNamespace(ns);
-        if (ids.length > MAX_REPLICA_ITEMS_PER_PUSH) throw new SamizdatError('TOO_LARGE', 'too many IDs in one delete');
-        ids.forEach((id) => parseMessageId(id));
-        const deleted = sharedWith(swarm, account, remotePeerId) ? store.delete(account, namespace, ids) : 0;
+        const relayed = request.request.value;
+        parseAccount(relayed.account);
+        const namespace = parseNamespace(relayed.namespace);
+        if (relayed.ids.length > MAX_DELETE_IDS) throw new SamizdatError('TOO_LARGE', 'too many IDs in one delete');
+        relayed.ids.forEach((id) => parseMessageId(id));
+        let deleted = 0;
+        if (sharedWith(swarm, relayed.account, remotePeerId)) {
+          // Only the owner deletes: the member relays the owner's signed delete, and we check it.
+          const proof = verifyRelayedDelete(crypto, relayed, namespace, now());
+          deleted = store.delete(relayed.account, namespace, relayed.ids, proof);
+        }
         response = create(ReplicaResponseSchema, { response: { case: 'accepted', value: deleted } });
         break;
       }
@@ -349,16 +356,15 @@ export function createReplicationService(options: ReplicationServiceOptions): Re
         }
       });
     },
-    replicateDelete(account, namespace, ids) {
+    replicateDelete(account, namespace, ids, auth) {
       if (pool === undefined || ids.length === 0) return;
+      // Every ID with the owner's signature over all of them: the others check it themselves.
+      const value = create(ReplicaDeleteSchema, { account, namespace, ids: [...ids], auth });
       for (const member of swarm.swarmOf(account)) {
         if (isSelf(member)) continue;
-        for (let i = 0; i < ids.length; i += MAX_REPLICA_ITEMS_PER_PUSH) {
-          const value = create(ReplicaDeleteSchema, { account, namespace, ids: ids.slice(i, i + MAX_REPLICA_ITEMS_PER_PUSH) });
-          call(member, create(ReplicaRequestSchema, { request: { case: 'delete', value } })).catch((err: unknown) => {
-            logger?.warn('delete push failed', { peerId: member.peerId, code: isSamizdatError(err) ? err.code : 'INTERNAL' });
-          });
-        }
+        call(member, create(ReplicaRequestSchema, { request: { case: 'delete', value } })).catch((err: unknown) => {
+          logger?.warn('delete push failed', { peerId: member.peerId, code: isSamizdatError(err) ? err.code : 'INTERNAL' });
+        });
       }
     },
     async pushTo(target, records, signal) {

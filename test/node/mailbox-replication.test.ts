@@ -13,7 +13,9 @@ import { createSwarmView } from '../../src/node/swarm-view-impl.ts';
 import { REPLICATION_PROTOCOL } from '../../src/node/replication.ts';
 import { RpcSession, encodeMessage } from '../../src/wire/index.ts';
 import { create } from '@bufbuild/protobuf';
-import { ReplicaRequestSchema, ReplicaPushSchema } from '../../src/wire/gen/samizdat/v1/mailbox_pb.ts';
+import { ReplicaDeleteSchema, ReplicaRequestSchema, ReplicaPushSchema } from '../../src/wire/gen/samizdat/v1/mailbox_pb.ts';
+import { deleteRequestDigest, signOwnerAuth } from '../../src/identity/request-auth.ts';
+import { MAX_DELETE_PROOF_AGE_MS } from '../../src/node/delete-proof.ts';
 import { isSamizdatError } from '../../src/errors.ts';
 import {
   eventually,
@@ -245,5 +247,51 @@ describe('deletes with a member down (tombstones)', () => {
     await runAll();
     await runAll();
     assert.deepEqual(holders(), []);
+  });
+});
+
+describe('mailbox replication: only the owner deletes', () => {
+  let cluster: Cluster;
+  let clientHost: Host;
+  let client: MailboxClient;
+
+  before(async () => {
+    cluster = await startCluster(crypto, 2, { limits: NO_DEPOSIT_PROOFS });
+    clientHost = await startClientHost(crypto);
+    client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
+  });
+
+  after(async () => {
+    client.close();
+    await clientHost.stop();
+    await cluster.close();
+  });
+
+  it("a member's delete without the owner's signed delete, or with one over other IDs or too old, deletes nothing", async () => {
+    const owner = crypto.generateKey('ed25519');
+    const account = owner.publicKey;
+    const [honest, hostile] = [cluster.node(0), cluster.node(1)];
+    const stored = await client.store(honest.target, { account, namespace: 'inbox', body: new TextEncoder().encode('keep me'), ttlMs: TTL });
+    const other = await client.store(honest.target, { account, namespace: 'inbox', body: new TextEncoder().encode('another'), ttlMs: TTL });
+    const relay = (value: Parameters<typeof create<typeof ReplicaDeleteSchema>>[1]) =>
+      hostile.replication.call(honest.target, create(ReplicaRequestSchema, { request: { case: 'delete', value: create(ReplicaDeleteSchema, value) } }));
+    const code = (c: string) => (e: unknown) => isSamizdatError(e, c as never);
+    await assert.rejects(relay({ account, namespace: 'inbox', ids: [stored.id] }), code('BAD_SIGNATURE'), 'no proof');
+    // The owner's real signed delete of another message, relayed as if it named this one.
+    const signed = (ids: Uint8Array[], timestampMs = Date.now()) =>
+      signOwnerAuth(crypto, owner, { method: 'delete', namespace: 'inbox', account, requestDigest: deleteRequestDigest(crypto, ids), timestampMs });
+    await assert.rejects(relay({ account, namespace: 'inbox', ids: [stored.id], auth: signed([other.id]) }), code('BAD_SIGNATURE'), 'other IDs');
+    await assert.rejects(relay({ account, namespace: 'inbox', ids: [stored.id, other.id], auth: signed([other.id]) }), code('BAD_SIGNATURE'), 'more IDs');
+    const tooOld = Date.now() - MAX_DELETE_PROOF_AGE_MS - 60_000;
+    await assert.rejects(relay({ account, namespace: 'inbox', ids: [stored.id], auth: signed([stored.id], tooOld) }), code('CLOCK_SKEW'), 'too old');
+    assert.equal(honest.store.usage(account, 'inbox').messages, 2);
+    assert.deepEqual(honest.store.tombstones(account, 'inbox'), []);
+    // The owner's own delete, relayed (an hour late, as anti-entropy may), is done.
+    assert.equal((await relay({ account, namespace: 'inbox', ids: [stored.id], auth: signed([stored.id], Date.now() - 3_600_000) })).response.value, 1);
+    assert.equal(honest.store.usage(account, 'inbox').messages, 1);
+    // The tombstone keeps the proof, so this member can relay it in turn.
+    const [tombstone] = honest.store.tombstonesAfter(0, 100).filter((t) => t.account.every((b, i) => b === account[i]));
+    assert.ok(tombstone?.proof !== undefined);
+    assert.deepEqual(honest.store.deleteProof(tombstone.proof)?.ids, [stored.id]);
   });
 });
