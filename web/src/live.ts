@@ -19,26 +19,31 @@ export interface LiveData {
   readonly reloadNetwork: () => Promise<void>;
 }
 
+type Loader = 'conversations' | 'requests' | 'contacts' | 'network';
+
 export function useLiveData(api: Api, hub: EventHub): LiveData {
   const [conversations, setConversations] = useState<readonly Conversation[]>([]);
   const [requests, setRequests] = useState<readonly MessageRequest[]>([]);
   const [contacts, setContacts] = useState<readonly Contact[]>([]);
   const [network, setNetwork] = useState<NetworkStatus | null>(null);
   const [live, setLive] = useState(hub.connected);
-  const [error, setError] = useState<string | null>(null);
+  // Each loader's last error, so one loader's success never hides another's failure.
+  const [errors, setErrors] = useState<Readonly<Record<Loader, string | null>>>({ conversations: null, requests: null, contacts: null, network: null });
 
-  const guard = useCallback(async (load: () => Promise<void>) => {
+  const guard = useCallback(async (loader: Loader, load: () => Promise<void>) => {
+    let failure: string | null = null;
     try {
       await load();
-      setError(null);
     } catch (e) {
-      setError(errorText(e));
+      failure = errorText(e);
     }
+    setErrors((current) => (current[loader] === failure ? current : { ...current, [loader]: failure }));
   }, []);
-  const reloadConversations = useCallback(() => guard(async () => setConversations(await api.conversations())), [api, guard]);
-  const reloadRequests = useCallback(() => guard(async () => setRequests(await api.requests())), [api, guard]);
-  const reloadContacts = useCallback(() => guard(async () => setContacts(await api.contacts())), [api, guard]);
-  const reloadNetwork = useCallback(() => guard(async () => setNetwork(await api.network())), [api, guard]);
+  const reloadConversations = useCallback(() => guard('conversations', async () => setConversations(await api.conversations())), [api, guard]);
+  const reloadRequests = useCallback(() => guard('requests', async () => setRequests(await api.requests())), [api, guard]);
+  const reloadContacts = useCallback(() => guard('contacts', async () => setContacts(await api.contacts())), [api, guard]);
+  const reloadNetwork = useCallback(() => guard('network', async () => setNetwork(await api.network())), [api, guard]);
+  const error = errors.conversations ?? errors.requests ?? errors.contacts ?? errors.network;
   const reloadAll = useCallback(async () => {
     await Promise.all([reloadConversations(), reloadRequests(), reloadContacts(), reloadNetwork()]);
   }, [reloadConversations, reloadRequests, reloadContacts, reloadNetwork]);
