@@ -23,6 +23,7 @@ import type { AccountKeys } from '../identity/account-keys.ts';
 import { verifyPrekeyBundle, type PrekeyBundle } from '../identity/prekey-bundle.ts';
 import type { PeerTarget } from '../wire/index.ts';
 import type { Contact } from './contacts.ts';
+import { messageId } from '../identity/message-id.ts';
 import type { MailboxClient, RetrievedMessage } from './mailbox-client.ts';
 import { DEFAULT_DEPOSIT_POW_BITS, signDeposit, solveDepositPow, type DepositProofInput } from '../identity/deposit-proof.ts';
 import { depositSigningKey, ownDepositSeed, policyPublished, policyToPublish } from './deposit-keys.ts';
@@ -281,12 +282,19 @@ export function createMessenger(options: MessengerOptions): Messenger {
       } catch (err) {
         if (!isSamizdatError(err)) throw err;
         let from: string | undefined;
+        let silent = false;
         if (err.detail.senderParted === true && typeof err.detail.sender === 'string') {
           const sender = fromHex(err.detail.sender);
-          savePeerRecord(crypto, db, sender, partedRecord(loadPeerRecord(crypto, db, sender)));
-          from = encodeAccountId(sender);
+          const contact = db.contacts.get(sender);
+          // Only a contact or a pending request has a session to mark parted and a name to report;
+          // a blocked sender is dropped silently, and a stranger leaves nothing on disk.
+          if (contact?.state === 'blocked') silent = true;
+          else if (contact !== undefined) {
+            savePeerRecord(crypto, db, sender, partedRecord(loadPeerRecord(crypto, db, sender)));
+            from = encodeAccountId(sender);
+          }
         }
-        options.onUndecryptable?.(err.code, from);
+        if (!silent) options.onUndecryptable?.(err.code, from);
       }
       // Remembered until the prekeys it could be opened with are gone: a copy stored again later
       // (anyone can re-deposit a body they saw) is skipped instead of being taken for a session
@@ -393,21 +401,25 @@ export function createMessenger(options: MessengerOptions): Messenger {
         ...(receiveOptions.signal === undefined ? {} : { signal: receiveOptions.signal }),
       });
       const incoming: IncomingMessage[] = [];
+      // Each envelope is known by the ID of its content, computed here: a node that serves a body
+      // again under another ID (or none) cannot make us open it twice, which would fail on the used
+      // message key and be taken for a peer that lost its session.
+      const messages = answer.messages.map((m) => ({ ...m, id: messageId(crypto, 'inbox', keys.identityPublicKey, m.body) }));
       // One transaction for the batch (each envelope a savepoint inside it): one disk sync, not one per message.
       db.transaction(() => {
         db.seen.prune(now());
         let cursor: bigint | undefined;
-        for (const message of answer.messages) {
+        for (const message of messages) {
           const opened = openOne(message);
           if (opened !== undefined) incoming.push(opened);
           if (cursor === undefined || message.cursor > cursor) cursor = message.cursor;
         }
         if (cursor !== undefined) db.settings.setCursor(cursorName(answer.target), cursor);
       });
-      if (answer.messages.length > 0) {
+      if (messages.length > 0) {
         // Every envelope read is now on disk (or known to be unreadable): the swarm can drop it.
         // Kept until its TTL if this fails; the seen ids skip it next time.
-        const ids = answer.messages.map((m) => m.id);
+        const ids = messages.map((m) => m.id);
         const removing = deleting.then(() => swarm.delete({ account: keys.identityPublicKey, namespace: 'inbox', ids, identityKey: keys.identity }).then(
           () => undefined,
           () => undefined,

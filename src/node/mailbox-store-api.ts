@@ -3,9 +3,10 @@
  * mailbox-store.ts, which re-exports all of this; import from there.
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
+import type { MailboxNamespace } from '../identity/message-id.ts';
 import { MAX_MESSAGE_BODY_BYTES } from '../wire/limits.ts';
 
-export type Namespace = 'inbox' | 'bundle' | 'config';
+export type Namespace = MailboxNamespace;
 export const NAMESPACES: readonly Namespace[] = ['inbox', 'bundle', 'config'];
 
 /** How a namespace is stored (an integer column). Never renumber. */
@@ -222,20 +223,5 @@ export interface MailboxStoreOptions {
   readonly limits?: Partial<MailboxLimits>;
 }
 
-const MESSAGE_ID_LABEL = new TextEncoder().encode('samizdat/v1/message-id');
-const NAMESPACE_BYTES: Readonly<Record<Namespace, Uint8Array>> = {
-  inbox: new TextEncoder().encode('inbox'),
-  bundle: new TextEncoder().encode('bundle'),
-  config: new TextEncoder().encode('config'),
-};
-
-/** The message ID of the store contract (see MailboxStore.put). */
-export function messageId(crypto: CryptoProvider, namespace: Namespace, account: Uint8Array, body: Uint8Array): Uint8Array {
-  const ns = NAMESPACE_BYTES[namespace];
-  const input = new Uint8Array(MESSAGE_ID_LABEL.length + ns.length + 1 + account.length + body.length);
-  input.set(MESSAGE_ID_LABEL, 0);
-  input.set(ns, MESSAGE_ID_LABEL.length);
-  input.set(account, MESSAGE_ID_LABEL.length + ns.length + 1);
-  input.set(body, MESSAGE_ID_LABEL.length + ns.length + 1 + account.length);
-  return crypto.hash('sha256', input);
-}
+/** The message ID of the store contract (see MailboxStore.put), shared with clients. */
+export { messageId } from '../identity/message-id.ts';

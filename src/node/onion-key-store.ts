@@ -114,6 +114,12 @@ export function openOnionKeyStore(options: OnionKeyStoreOptions): OnionKeyStore 
   maintain();
   let timer: NodeJS.Timeout | undefined;
 
+  /** When key i (newest first) is deleted: overlapMs after the next one replaced it. */
+  const expiryOf = (i: number): number => {
+    const replacedAt = i === 0 ? (keys[0]?.createdAtMs ?? 0) + options.rotationMs : (keys[i - 1]?.createdAtMs ?? 0);
+    return replacedAt + options.overlapMs;
+  };
+
   return {
     current() {
       const k = keys[0];
@@ -122,14 +128,20 @@ export function openOnionKeyStore(options: OnionKeyStoreOptions): OnionKeyStore 
     },
     find(keyId: Uint8Array) {
       const hex = toHex(keyId);
-      return keys.find((k) => k.keyIdHex === hex)?.key;
+      const i = keys.findIndex((k) => k.keyIdHex === hex);
+      if (i < 0) return undefined;
+      // Past its expiry a key is gone, whenever the maintenance timer next runs: the replay caches
+      // forget layers made for it at that time (expiresAtMs), so it must not open any after.
+      if (now() >= expiryOf(i)) {
+        if (maintain()) options.onRotate?.();
+        return undefined;
+      }
+      return keys[i]?.key;
     },
     expiresAtMs(keyId: Uint8Array) {
       const hex = toHex(keyId);
       const i = keys.findIndex((k) => k.keyIdHex === hex);
-      if (i < 0) return undefined;
-      const replacedAt = i === 0 ? (keys[0]?.createdAtMs ?? 0) + options.rotationMs : (keys[i - 1]?.createdAtMs ?? 0);
-      return replacedAt + options.overlapMs;
+      return i < 0 ? undefined : expiryOf(i);
     },
     held: () => keys.map((k) => ({ keyId: k.keyId, createdAtMs: k.createdAtMs })),
     maintain,

@@ -22,8 +22,10 @@ export interface LayerClock {
 }
 
 /**
- * Checks a layer's `sent_at_ms`; returns when the replay cache may forget it (after that the age
- * check refuses it anyway). CLOCK_SKEW when outside the window or older than the hop's start.
+ * Checks a layer's `sent_at_ms`; returns when the replay cache may forget it: the first
+ * millisecond the age check refuses it (it accepts up to sent + ONION_LAYER_MAX_AGE_MS inclusive,
+ * and the cache forgets an entry at its expiry). CLOCK_SKEW when outside the window or older than
+ * the hop's start.
  */
 export function checkLayerTime(sentAtMs: bigint, clock: LayerClock): number {
   const sent = Number(sentAtMs);
@@ -37,5 +39,5 @@ export function checkLayerTime(sentAtMs: bigint, clock: LayerClock): number {
       detail: { skewMs: clock.nowMs - sent },
     });
   }
-  return sent + ONION_LAYER_MAX_AGE_MS;
+  return sent + ONION_LAYER_MAX_AGE_MS + 1;
 }

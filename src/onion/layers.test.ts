@@ -266,6 +266,26 @@ describe('target sessions', () => {
     t = NOW + ONION_LAYER_MAX_AGE_MS + 1;
     assert.throws(() => openTargetRequest(crypto, target.ring, replay, sessions(), opening.layer, { ...atTarget, clock: { nowMs: t, notBeforeMs: 0 } }), (e) => isSamizdatError(e, 'CLOCK_SKEW'));
   });
+
+  it('a replay in the last millisecond the clock allows is still refused, and a session is never opened twice', () => {
+    let t = NOW;
+    const replay = createReplayCache({ now: () => t, maxEntries: 10 });
+    const table = sessions();
+    const opening = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW);
+    openTargetRequest(crypto, target.ring, replay, table, opening.layer, atTarget);
+    t = NOW + ONION_LAYER_MAX_AGE_MS; // the age check still accepts this layer
+    const last = { ...atTarget, clock: { nowMs: t, notBeforeMs: 0 } };
+    assert.throws(() => openTargetRequest(crypto, target.ring, replay, table, opening.layer, last), (e) => isSamizdatError(e, 'MALFORMED'));
+    // Even past a replay cache that forgot it, a second opening of the same session is refused:
+    // it would reset the session's replay window and let its recorded requests run again.
+    assert.throws(() => openTargetRequest(crypto, target.ring, cache(), table, opening.layer, last), (e) => isSamizdatError(e, 'MALFORMED'));
+    const create = buildCreateOnion(crypto, [nodes[0]!.hop], NOW).layer;
+    const createReplay = createReplayCache({ now: () => t, maxEntries: 10 });
+    t = NOW;
+    peelCreateLayer(crypto, nodes[0]!.ring, createReplay, create, clock);
+    t = NOW + ONION_LAYER_MAX_AGE_MS;
+    assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, createReplay, create, { nowMs: t, notBeforeMs: 0 }), (e) => isSamizdatError(e, 'MALFORMED'));
+  });
 });
 
 describe('random bytes into every peel/open function raise only SamizdatError', () => {

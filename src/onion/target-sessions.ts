@@ -7,6 +7,7 @@
  * secrecy for recorded traffic. Pure: the clock is injected.
  */
 import { toHex } from '../crypto/index.ts';
+import { SamizdatError } from '../errors.ts';
 import { createReplayWindow, type ReplayWindow } from './replay-window.ts';
 
 /**
@@ -56,6 +57,8 @@ export function createTargetSessionTable(options: { now: () => number; maxSessio
 
   return {
     add(keys, fromPeer, keyExpiresAtMs) {
+      // A session is opened once: opening it again would reset its replay window.
+      if (sessions.has(toHex(keys.sessionId))) throw new SamizdatError('MALFORMED', 'replayed target layer (session already open)');
       const t = now();
       for (const [id, session] of sessions) {
         if (sessions.size < maxSessions && !dead(session, t)) break;

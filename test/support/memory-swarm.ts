@@ -5,6 +5,7 @@
  * grow, deletes remove). Lets client tests run without libp2p; the devnet tests cover the real
  * network.
  */
+import { messageId, type MailboxNamespace } from '../../src/identity/message-id.ts';
 import { toHex } from '../../src/crypto/bytes.ts';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
 import type { MailboxClient, RetrieveResult, StoreOptions, StoreResult } from '../../src/client/mailbox-client.ts';
@@ -52,7 +53,7 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
     namespace === 'inbox' ? result : { ...result, messages: result.messages.map((m) => ({ ...m, body: openOwnerItem(crypto, account, namespace, m.body) })) };
   const store = (account: Uint8Array, namespace: string, body: Uint8Array, ttlMs: number): StoreResult => {
     stores += 1;
-    const id = crypto.hash('sha256', body);
+    const id = messageId(crypto, namespace as MailboxNamespace, account, body);
     const list = boxes.get(key(account, namespace)) ?? [];
     const existing = list.find((i) => toHex(i.id) === toHex(id));
     if (existing !== undefined) return { id, expiresAtMs: existing.expiresAtMs, replicas: 1 };
