@@ -103,6 +103,37 @@ function remaining(now: () => number, deadline: RequestDeadline): number {
   return left;
 }
 
+/** The error of a request whose own deadline passed (or whose signal aborted) while it waited. */
+function deadlinePassed(): SamizdatError {
+  return new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
+}
+
+function isDeadline(err: unknown): boolean {
+  return isSamizdatError(err, 'PATH_FAILED') && err.detail.reason === 'deadline';
+}
+
+/**
+ * `work`, or PATH_FAILED (reason 'deadline') once the caller's deadline passes or its signal
+ * aborts, whichever comes first. `work` goes on for whoever else waits on it (a guard dial or a
+ * circuit build shared by several requests): each waits only as long as its own deadline.
+ */
+function withinDeadline<T>(work: Promise<T>, now: () => number, deadline: RequestDeadline): Promise<T> {
+  const left = remaining(now, deadline);
+  if (deadline.signal?.aborted === true) return Promise.reject(deadlinePassed());
+  return new Promise<T>((resolve, reject) => {
+    const fail = (): void => reject(deadlinePassed());
+    const timer = setTimeout(fail, left);
+    deadline.signal?.addEventListener('abort', fail, { once: true });
+    work
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(timer);
+        deadline.signal?.removeEventListener('abort', fail);
+      })
+      .catch(() => undefined);
+  });
+}
+
 function hopOf(err: unknown): number | undefined {
   return isSamizdatError(err, 'PATH_FAILED') && typeof err.detail.hop === 'number' ? err.detail.hop : undefined;
 }
@@ -252,8 +283,10 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     const hops = [path.guard, path.middle, path.exit].map((n) => onionHopOf(crypto, n));
     const onion = new OnionCircuit(crypto, hops, now);
     try {
+      // The dial may be shared and take its own DIAL_TIMEOUT_MS: this build waits for it only as
+      // long as its deadline allows, and what is left after it is the create's time.
+      const link = await withinDeadline(session(path.guard), now, deadline);
       const timeoutMs = Math.min(CIRCUIT_BUILD_TIMEOUT_MS, remaining(now, deadline));
-      const link = await session(path.guard);
       const answer = await link.request(onion.createRequest({ timeoutMs }), deadline.signal === undefined ? { timeoutMs } : { timeoutMs, signal: deadline.signal });
       onion.checkCreated(answer);
       const circuit = new CircuitImpl(path, onion, link);
@@ -261,6 +294,11 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
       observer?.({ kind: 'built', path, ms: now() - started });
       return circuit;
     } catch (err) {
+      if (isDeadline(err)) {
+        // Our own time ran out: nothing to hold against the guard.
+        observer?.({ kind: 'build-failed', path, error: err as SamizdatError });
+        throw err;
+      }
       const failure = hopOf(err) !== undefined ? (err as SamizdatError) : pathFailed(0, err);
       observer?.({ kind: 'build-failed', path, error: failure });
       if (hopOf(failure) === 0 && failure.detail.code !== 'RATE_LIMITED' && deadline.signal?.aborted !== true) {
@@ -332,8 +370,8 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
         const pending = building;
         if (pending === undefined) return startBuild(targetPeerId, deadline);
         // Share a build already under way (64 requests at start-up need one circuit, not 64);
-        // its failure is theirs too.
-        const c = await pending;
+        // its failure is theirs too, but each waits only as long as its own deadline.
+        const c = await withinDeadline(pending, now, deadline);
         if (usable(c, targetPeerId)) return c;
         remaining(now, deadline);
       }

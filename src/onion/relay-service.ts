@@ -130,6 +130,20 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   const sealFor = (circuit: Circuit, content: BackwardContent) => sealBackward(circuit.backward, content);
 
+  /**
+   * The answer to the previous hop. An answer from the next hop too large to pass back (a hostile
+   * hop can make one) is sealed as that hop's failure, so the client does not blame this one.
+   */
+  const answerBack = (kind: 'created' | 'relayed', circuit: Circuit, content: BackwardContent): Uint8Array => {
+    try {
+      return encodeOnionResponse({ response: { case: kind, value: sealFor(circuit, content) } });
+    } catch (err) {
+      if (!('inner' in content) || !isSamizdatError(err, 'TOO_LARGE')) throw err;
+      if (kind === 'created') circuits.remove(circuit);
+      return encodeOnionResponse({ response: { case: kind, value: sealFor(circuit, { failure: { hop: 1, error: err } }) } });
+    }
+  };
+
   const destroyNext = (circuit: Circuit): void => {
     const next = circuit.next;
     if (next === undefined || running === undefined) return;
@@ -158,7 +172,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     }
     if ('failure' in content) circuits.remove(circuit);
     else circuit.next = { target: next, circuitId: outgoingId };
-    return encodeOnionResponse({ response: { case: 'created', value: sealFor(circuit, content) } });
+    return answerBack('created', circuit, content);
   };
 
   /** The exit's part: send the target layer to the target and return its sealed answer. */
@@ -204,7 +218,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
           content = { failure: { hop: 1, error: err } };
         }
       }
-      return encodeOnionResponse({ response: { case: 'relayed', value: sealFor(circuit, content) } });
+      return answerBack('relayed', circuit, content);
     } finally {
       circuit.inFlight -= 1;
       circuit.lastUsedMs = now();
