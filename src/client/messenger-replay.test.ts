@@ -100,4 +100,33 @@ describe('messenger: an envelope served again under another ID', () => {
     assert.equal(bob.db.sessions.get(peer), undefined, 'a stranger leaves no session row');
     assert.deepEqual(undecryptable.at(-1)?.[1], undefined, 'and is not named');
   });
+
+  it('a first message re-deposited after its seen entry expired, its prekeys still kept, does not replace the session', async () => {
+    let clock = Date.now();
+    const now = (): number => clock;
+    const net = createMemoryNetwork(crypto, now);
+    const view = net.view();
+    const party = () => {
+      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
+      return { keys, db: openProfileDb({ path: ':memory:', crypto, now, account: keys }) };
+    };
+    const alice = party();
+    const bob = party();
+    const messenger = (p: typeof alice) => createMessenger({ crypto, now, db: p.db, keys: p.keys, swarm: view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
+    const a = messenger(alice);
+    const b = messenger(bob);
+    await a.prepare();
+    await b.prepare();
+    await a.send(bob.keys.accountId, 'first');
+    const first = net.bodies('inbox').at(-1)?.slice();
+    assert.ok(first !== undefined);
+    assert.deepEqual((await b.receive()).map((m) => m.text), ['first']);
+    const session = bob.db.sessions.get(alice.keys.identityPublicKey);
+    // Bob stays offline 17 days (his prekeys are not rotated, so not deleted); then someone
+    // deposits Alice's first envelope again.
+    clock += 17 * 24 * HOUR;
+    await view.swarm.store({ account: bob.keys.identityPublicKey, namespace: 'inbox', body: first, ttlMs: 24 * HOUR, proof: { powNonce: new Uint8Array(8) } });
+    assert.deepEqual(await b.receive(), []);
+    assert.deepEqual(bob.db.sessions.get(alice.keys.identityPublicKey), session, 'the session is the same');
+  });
 });

@@ -33,7 +33,7 @@ import { createOutboxDelivery, type ResumedSend } from './outbox-delivery.ts';
 import { createProcessLiveness, type ProcessLiveness } from './process-liveness.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
-import { loadPeerRecord, openFromPeer, partedRecord, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
+import { loadPeerRecord, openFromPeer, partedRecord, purgeExpiredSkippedKeys, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
 /** A send succeeds once this many members of the recipient's swarm hold the envelope. */
@@ -45,6 +45,9 @@ export const MESSAGE_TTL_MS = 14 * 86_400_000;
  * settings): far below every rotation interval (10 s at least, 5 min on the devnet).
  */
 export const PREPARE_INTERVAL_MS = 5_000;
+
+/** How often prepare() drops expired skipped message keys from every stored session: hourly (and once per process). */
+export const SKIPPED_KEY_SWEEP_INTERVAL_MS = 3_600_000;
 /** Envelopes read from the inbox per request. */
 const RETRIEVE_LIMIT = 100;
 
@@ -142,6 +145,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
   const cursorName = (target: PeerTarget): string => `inbox@${target.peerId}`;
   /** When prepare() last did its work. */
   let preparedAt = -Infinity;
+  /** When prepare() last dropped expired skipped message keys from every session. */
+  let sweptAt = -Infinity;
   /** The swarm deletes of read envelopes, one after another. */
   let deleting: Promise<void> = Promise.resolve();
 
@@ -258,8 +263,11 @@ export function createMessenger(options: MessengerOptions): Messenger {
       try {
         const opened = openFromPeer(crypto, db, own, prekeys, message.body, receivedAt);
         const standing = standingOf(db, opened.sender);
-        if (standing === 'contact' || standing === 'request') {
-          const content = decodeChatContent(opened.plaintext);
+        const content = standing === 'contact' || standing === 'request' ? decodeChatContent(opened.plaintext) : undefined;
+        // A first message we already have, opened again (re-deposited after its seen entry and
+        // handshake memory expired, while its prekeys still exist): it must not replace the session.
+        const replayedStart = content !== undefined && opened.handshakeDigest !== undefined && content.body.kind === 'text' && db.messages.get(opened.sender, toHex(content.messageId)) !== undefined;
+        if (content !== undefined && !replayedStart) {
           savePeerRecord(crypto, db, opened.sender, content.depositKey === undefined ? opened.record : { ...opened.record, peerDepositKey: content.depositKey });
           if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
           const contact = standing === 'request' ? ensureRequest(db, opened.sender) : db.contacts.get(opened.sender);
@@ -352,6 +360,13 @@ export function createMessenger(options: MessengerOptions): Messenger {
     async prepare(prepareOptions = {}) {
       if (prepareOptions.force !== true && now() - preparedAt < PREPARE_INTERVAL_MS) return;
       await outbox.resumeOrphaned();
+      if (now() - sweptAt >= SKIPPED_KEY_SWEEP_INTERVAL_MS) {
+        // Skipped message keys expire with the TTL also in conversations that went quiet.
+        db.transaction(() => {
+          for (const contact of db.contacts.list()) purgeExpiredSkippedKeys(crypto, db, contact.identityKey, now());
+        });
+        sweptAt = now();
+      }
       prekeys.rotateIfDue();
       const toPublish = prekeys.bundleToPublish();
       if (toPublish !== undefined) {

@@ -21,6 +21,7 @@ import { decodeSessionMessage, encodeSessionMessage } from '../e2e/content.ts';
 import { initiateHandshake, respondHandshake, type HandshakeIdentity } from '../e2e/pqxdh.ts';
 import { decodeRatchetState, encodeRatchetState, initReceiverRatchet, initSenderRatchet, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../e2e/ratchet.ts';
 import { openEnvelope, sealEnvelope } from '../e2e/sealed-envelope.ts';
+import { purgeExpired } from '../e2e/skipped-keys.ts';
 import type { PrekeyBundle } from '../identity/prekey-bundle.ts';
 import { ClientSessionSchema, PeerSessionRecordSchema, type PeerSessionRecord } from '../wire/gen/samizdat/v1/client_pb.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
@@ -101,6 +102,27 @@ export function savePeerRecord(crypto: CryptoProvider, db: ProfileDb, peer: Uint
     ...(record.current === undefined ? {} : { current: encodeSession(crypto, record.current) }),
   });
   db.sessions.put(peer, encodeMessage(PeerSessionRecordSchema, wire, { maxBytes: MAX_RECORD_BYTES }));
+}
+
+/**
+ * Drops the expired skipped message keys of `peer`'s stored sessions (SKIPPED_KEY_TTL_MS). The
+ * ratchet drops them whenever a session is used; a conversation gone quiet would otherwise keep
+ * them on disk for good. True when it saved a change.
+ */
+export function purgeExpiredSkippedKeys(crypto: CryptoProvider, db: ProfileDb, peer: Uint8Array, nowMs: number): boolean {
+  if (db.sessions.get(peer) === undefined) return false;
+  const record = loadPeerRecord(crypto, db, peer);
+  if (record.damaged === true) return false;
+  let changed = false;
+  const purge = (session: Session): Session => {
+    const skipped = purgeExpired(session.ratchet.skipped, nowMs);
+    if (skipped === session.ratchet.skipped) return session;
+    changed = true;
+    return { ...session, ratchet: { ...session.ratchet, skipped } };
+  };
+  const next: PeerRecord = { ...record, current: record.current === undefined ? undefined : purge(record.current), archived: record.archived.map(purge) };
+  if (changed) savePeerRecord(crypto, db, peer, next);
+  return changed;
 }
 
 export interface SealedForPeer {

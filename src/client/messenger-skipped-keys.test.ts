@@ -1,0 +1,64 @@
+/**
+ * Skipped message keys expire with the TTL (SKIPPED_KEY_TTL_MS) also in a conversation that goes
+ * quiet: prepare() drops them from the stored sessions, not only the ratchet when a session is
+ * next used (forward secrecy for the messages that never came).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
+import { SKIPPED_KEY_TTL_MS } from '../e2e/ratchet-limits.ts';
+import { deriveAccountKeys } from '../identity/account-keys.ts';
+import { createMemoryNetwork } from '../../test/support/memory-swarm.ts';
+import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
+import { createMessenger } from './messenger.ts';
+import { openProfileDb } from './profile-db.ts';
+import { loadPeerRecord } from './session-crypto.ts';
+import type { SwarmMailbox } from './swarm-mailbox.ts';
+
+const crypto = createNodeCryptoProvider();
+const HOUR = 3_600_000;
+
+describe('messenger: skipped message keys', () => {
+  it('are dropped from a quiet session once they expire', async () => {
+    let clock = Date.now();
+    const now = (): number => clock;
+    const net = createMemoryNetwork(crypto, now);
+    const view = net.view();
+    const party = () => {
+      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
+      return { keys, db: openProfileDb({ path: ':memory:', crypto, now, account: keys }) };
+    };
+    const alice = party();
+    const bob = party();
+    let lose = false;
+    // While `lose` is set, Alice's deposits "succeed" but never reach Bob's inbox.
+    const lossy: SwarmMailbox = {
+      ...view.swarm,
+      store: (o) => (lose && o.namespace === 'inbox' ? Promise.resolve({ id: crypto.randomBytes(32), expiresAtMs: clock + HOUR, replicas: 5, target: view.swarm.swarmOf(o.account)[0]! }) : view.swarm.store(o)),
+    };
+    const messenger = (p: typeof alice, swarm: SwarmMailbox) => createMessenger({ crypto, now, db: p.db, keys: p.keys, swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
+    const a = messenger(alice, lossy);
+    const b = messenger(bob, view.swarm);
+    await a.prepare();
+    await b.prepare();
+    await a.send(bob.keys.accountId, 'a1');
+    await b.receive();
+    await b.accept(alice.keys.accountId, 'alice');
+    await a.receive();
+    lose = true;
+    await a.send(bob.keys.accountId, 'lost 1');
+    await a.send(bob.keys.accountId, 'lost 2');
+    lose = false;
+    await a.send(bob.keys.accountId, 'a4');
+    assert.deepEqual((await b.receive()).map((m) => m.text), ['a4']);
+    const skipped = (): number => loadPeerRecord(crypto, bob.db, alice.keys.identityPublicKey).current?.ratchet.skipped.entries.size ?? -1;
+    assert.equal(skipped(), 2, 'the keys of the two lost messages are kept for a while');
+    clock += SKIPPED_KEY_TTL_MS - HOUR;
+    await b.prepare({ force: true });
+    assert.equal(skipped(), 2, 'not yet expired');
+    clock += 2 * HOUR;
+    // A new process of Bob's profile: its first prepare sweeps.
+    await messenger(bob, view.swarm).prepare({ force: true });
+    assert.equal(skipped(), 0, 'expired keys are gone from disk though the session was not used');
+  });
+});
