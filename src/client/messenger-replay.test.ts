@@ -7,12 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
-import { deriveAccountKeys } from '../identity/account-keys.ts';
-import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
 import { createMemoryNetwork } from '../../test/support/memory-swarm.ts';
+import { newProfileParty } from '../../test/support/profile-party.ts';
 import type { RetrievedMessage } from './mailbox-client.ts';
 import { createMessenger } from './messenger.ts';
-import { openProfileDb } from './profile-db.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
 const crypto = createNodeCryptoProvider();
@@ -21,10 +19,7 @@ const HOUR = 3_600_000;
 describe('messenger: an envelope served again under another ID', () => {
   it('is not opened twice, nothing is reported, and the session goes on', async () => {
     const net = createMemoryNetwork(crypto);
-    const party = () => {
-      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
-      return { keys, db: openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys }) };
-    };
+    const party = () => newProfileParty(crypto);
     const alice = party();
     const bob = party();
     const undecryptable: string[] = [];
@@ -64,10 +59,7 @@ describe('messenger: an envelope served again under another ID', () => {
   it('a message that cannot be opened from a blocked sender is dropped silently, and a stranger leaves no session behind', async () => {
     const net = createMemoryNetwork(crypto);
     const view = net.view();
-    const party = () => {
-      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
-      return { keys, db: openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys }) };
-    };
+    const party = () => newProfileParty(crypto);
     const alice = party();
     const bob = party();
     const undecryptable: [string, string | undefined][] = [];
@@ -106,10 +98,7 @@ describe('messenger: an envelope served again under another ID', () => {
     const now = (): number => clock;
     const net = createMemoryNetwork(crypto, now);
     const view = net.view();
-    const party = () => {
-      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
-      return { keys, db: openProfileDb({ path: ':memory:', crypto, now, account: keys }) };
-    };
+    const party = () => newProfileParty(crypto, now);
     const alice = party();
     const bob = party();
     const messenger = (p: typeof alice) => createMessenger({ crypto, now, db: p.db, keys: p.keys, swarm: view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });

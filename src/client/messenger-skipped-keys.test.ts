@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { SKIPPED_KEY_TTL_MS } from '../e2e/ratchet-limits.ts';
-import { deriveAccountKeys } from '../identity/account-keys.ts';
 import { createMemoryNetwork } from '../../test/support/memory-swarm.ts';
-import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
+import { newProfileParty } from '../../test/support/profile-party.ts';
 import { createMessenger } from './messenger.ts';
-import { openProfileDb } from './profile-db.ts';
 import { loadPeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
@@ -24,10 +22,7 @@ describe('messenger: skipped message keys', () => {
     const now = (): number => clock;
     const net = createMemoryNetwork(crypto, now);
     const view = net.view();
-    const party = () => {
-      const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
-      return { keys, db: openProfileDb({ path: ':memory:', crypto, now, account: keys }) };
-    };
+    const party = () => newProfileParty(crypto, now);
     const alice = party();
     const bob = party();
     let lose = false;
