@@ -2,17 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { isSamizdatError } from '../errors.ts';
-import { deriveAccountKeys } from '../identity/account-keys.ts';
+import { deriveAccountKeys, type AccountKeys } from '../identity/account-keys.ts';
+import { toHex } from '../crypto/bytes.ts';
 import { generateRecoveryPhrase } from '../identity/recovery-phrase.ts';
 import { createMemoryNetwork, type MemoryNetwork } from '../../test/support/memory-swarm.ts';
 import { createMessenger, type Messenger } from './messenger.ts';
 import { openProfileDb, type ProfileDb } from './profile-db.ts';
 import { block, declineRequest, listRequests, setRequestsEnabled, unblock } from './requests.ts';
+import { MAX_MESSAGE_LIST_LIMIT } from './profile-db-limits.ts';
+import { contactSafetyCode, verifyContact } from './verification.ts';
 
 const crypto = createNodeCryptoProvider();
 const HOUR = 3_600_000;
 
 interface Person {
+  readonly keys: AccountKeys;
   readonly accountId: string;
   readonly identity: Uint8Array;
   readonly db: ProfileDb;
@@ -27,7 +31,7 @@ function person(net: MemoryNetwork, now: () => number = Date.now): Person {
   const { swarm, mailbox } = net.view();
   const undecryptable: [string, string | undefined][] = [];
   const messenger = createMessenger({ crypto, now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, onUndecryptable: (code, from) => undecryptable.push([code, from]) });
-  return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger, undecryptable };
+  return { keys, accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger, undecryptable };
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
@@ -251,6 +255,16 @@ describe('messenger over an in-memory network', () => {
     alice.db.contacts.update('bob', { verified: true });
     assert.deepEqual((await alice.messenger.receive()).map((m) => [m.text, m.identityChanged]), [['', true]], 'held: the text is not shown');
     assert.deepEqual(alice.db.messages.list(bob.identity).filter((m) => m.state === 'held').map((m) => m.text), ['from bob']);
+    // Verifying again releases every held message, more than one page of them too.
+    alice.db.transaction(() => {
+      for (let i = 0; i < MAX_MESSAGE_LIST_LIMIT + 5; i++) {
+        alice.db.messages.append(bob.identity, { id: toHex(crypto.randomBytes(16)), direction: 'in', text: `held ${i}`, sentAt: 1, receivedAt: 1, state: 'held' });
+      }
+    });
+    const code = contactSafetyCode(crypto, alice.db, alice.keys, 'bob', Date.now());
+    verifyContact(crypto, alice.db, alice.keys, 'bob', code.code, Date.now());
+    const held = [...alice.db.messages.all()].filter((m) => m.state === 'held');
+    assert.equal(held.length, 0, `${held.length} messages still held`);
   });
 
   it('blocks and the requests setting survive a restore from the recovery phrase', async () => {
@@ -260,7 +274,7 @@ describe('messenger over an in-memory network', () => {
       const keys = deriveAccountKeys(crypto, phrase);
       const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
       const { swarm, mailbox } = net.view();
-      return { accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger: createMessenger({ crypto, now: Date.now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 }), undecryptable: [] };
+      return { keys, accountId: keys.accountId, identity: keys.identityPublicKey, db, messenger: createMessenger({ crypto, now: Date.now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 }), undecryptable: [] };
     };
     const bob = open();
     const mallory = person(net);

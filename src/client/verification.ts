@@ -98,9 +98,15 @@ export function verifyContact(crypto: CryptoProvider, db: ProfileDb, own: OwnIde
       throw new SamizdatError('VERIFICATION_FAILED', `the code does not match the safety code with ${contact.name}; ${contact.name} is not verified (compare again: a difference can mean someone is in the middle)`);
     }
     const updated = db.contacts.update(contact.identityKey, { verified: true, identityX25519: current.identityX25519 });
-    // Messages held while the keys did not match what was verified are released.
-    for (const m of db.messages.list(contact.identityKey, { limit: MAX_MESSAGE_LIST_LIMIT })) {
-      if (m.state === 'held') db.messages.updateState(contact.identityKey, m.id, 'received');
+    // Messages held while the keys did not match what was verified are released: all of them,
+    // a page at a time from the newest back.
+    let beforeSeq: number | undefined;
+    for (;;) {
+      const page = db.messages.list(contact.identityKey, { limit: MAX_MESSAGE_LIST_LIMIT, ...(beforeSeq === undefined ? {} : { beforeSeq }) });
+      for (const m of page) if (m.state === 'held') db.messages.updateState(contact.identityKey, m.id, 'received');
+      const oldest = page[0];
+      if (oldest === undefined || page.length < MAX_MESSAGE_LIST_LIMIT) break;
+      beforeSeq = oldest.seq;
     }
     return { ...current, contact: updated };
   });

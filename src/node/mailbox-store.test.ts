@@ -425,6 +425,7 @@ describe('mailbox store', () => {
     clock.t = signedAtMs + 2 * HOUR;
     store.sweepExpired();
     assert.equal(store.deleteProof(key), undefined, 'gone with its last tombstone');
+    assert.equal(store.delete(alice, 'inbox', [], { auth, ids: [], signedAtMs }), 0, 'an empty delete is nothing, proof or not');
     assert.throws(() => store.delete(alice, 'inbox', [held.id], { auth: new Uint8Array(0), ids: [held.id], signedAtMs }), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
     assert.throws(() => store.delete(alice, 'inbox', [held.id], { auth, ids: [new Uint8Array(31)], signedAtMs }), (e) => isSamizdatError(e, 'INVALID_ARGUMENT'));
     store.close();

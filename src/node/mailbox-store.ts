@@ -287,8 +287,8 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       checkAccount(account);
       const ns = nsCode(namespace);
       checkIds(ids);
-      if (proof !== undefined) checkProof(proof);
       if (ids.length === 0) return 0;
+      if (proof !== undefined) checkProof(proof);
       const t = clock();
       // An id not held here: its tombstone lasts a TTL from the owner's signature, not from now, so
       // relaying a delete again never makes it last longer.
