@@ -1,10 +1,15 @@
 /**
  * The client's pinned entry guards (issue 4): GUARD_COUNT nodes kept in DIR/guards.json across
  * restarts, so an observer who runs some relays does not get a fresh chance to be the client's
- * first hop on every path (Tor's guard rationale). A guard is replaced when it leaves the
- * consensus or after GUARD_MAX_FAILURES consecutive failures; a success resets its count.
+ * first hop on every path (Tor's guard rationale). A guard is replaced after GUARD_MAX_FAILURES
+ * consecutive failures (a success resets the count). A guard missing from the consensus is not
+ * used but stays pinned for GUARD_UNLISTED_GRACE_MS, as Tor keeps it: whoever can keep it from
+ * the authorities for one consensus period must not thereby move every client to a new guard.
+ * Meanwhile a stand-in is pinned; when the guard is listed again it is used again and the newest
+ * stand-in goes.
  *
- * File: {"version": 1, "guards": [{"peerId": "...", "addedAtMs": n, "failures": n}]}, written
+ * File: {"version": 1, "guards": [{"peerId": "...", "addedAtMs": n, "failures": n,
+ * "unlistedSinceMs"?: n}]} (at most MAX_PINNED_GUARDS entries, oldest first), written
  * atomically (temporary file, fsync, rename) with mode 0600 in a directory made with mode 0700.
  * A damaged file is STORAGE_FAILED naming the file: silently choosing new guards would undo the
  * protection pinning gives, so the user decides (deleting the file picks new ones).
@@ -21,6 +26,10 @@ export const GUARD_COUNT = 2;
 export const GUARD_MAX_FAILURES = 3;
 /** A guard dropped for failures is not picked again for this long (by this store instance). */
 export const GUARD_RETRY_AFTER_MS = 30 * 60_000;
+/** How long a guard missing from the consensus stays pinned (unused) before it is replaced: Tor's 20 days. */
+export const GUARD_UNLISTED_GRACE_MS = 20 * 86_400_000;
+/** Pinned guards at most: GUARD_COUNT in use, and as many unlisted ones in their grace period. */
+export const MAX_PINNED_GUARDS = 2 * GUARD_COUNT;
 export const GUARD_FILE = 'guards.json';
 const FILE_VERSION = 1;
 /** A guards file larger than this is damaged (two entries take well under 1 KiB). */
@@ -30,6 +39,8 @@ export interface GuardEntry {
   readonly peerId: string;
   readonly addedAtMs: number;
   readonly failures: number;
+  /** Since when it is missing from the consensus (absent while it is listed). */
+  readonly unlistedSinceMs?: number;
 }
 
 export interface GuardStoreOptions {
@@ -46,8 +57,10 @@ export interface GuardStore {
   /** The pinned guards as stored. */
   current(): readonly GuardEntry[];
   /**
-   * The pinned guards that are in `nodes`: drops those that left the consensus, picks
-   * replacements up to GUARD_COUNT (from nodes not in `exclude`), and saves any change.
+   * The GUARD_COUNT pinned guards to use, oldest first, all in `nodes`: a pinned guard missing
+   * from `nodes` is skipped (and dropped once unlisted for GUARD_UNLISTED_GRACE_MS), stand-ins are
+   * pinned up to GUARD_COUNT listed ones (from nodes not in `exclude`), a stand-in beyond that is
+   * dropped when a guard returns, and any change is saved.
    */
   guardsFor(nodes: readonly NodeDescriptor[], exclude?: readonly string[]): Promise<readonly string[]>;
   /** Counts a failure; at GUARD_MAX_FAILURES the guard is dropped (replaced by the next guardsFor). */
@@ -71,18 +84,20 @@ function parseGuardFile(file: string, text: string): GuardEntry[] {
     throw damaged(file, `expected {"version": ${FILE_VERSION}, "guards": [...]}`);
   }
   const guards: unknown[] = data.guards;
-  if (guards.length > GUARD_COUNT) throw damaged(file, `more than ${GUARD_COUNT} guards`);
+  if (guards.length > MAX_PINNED_GUARDS) throw damaged(file, `more than ${MAX_PINNED_GUARDS} guards`);
   const out: GuardEntry[] = [];
   for (const g of guards) {
     if (typeof g !== 'object' || g === null) throw damaged(file, 'a guard entry is not an object');
     const peerId: unknown = 'peerId' in g ? g.peerId : undefined;
     const addedAtMs: unknown = 'addedAtMs' in g ? g.addedAtMs : undefined;
     const failures: unknown = 'failures' in g ? g.failures : undefined;
+    const unlistedSinceMs: unknown = 'unlistedSinceMs' in g ? g.unlistedSinceMs : undefined;
     if (typeof peerId !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]{20,100}$/.test(peerId)) throw damaged(file, 'bad peerId');
     if (!Number.isSafeInteger(addedAtMs) || (addedAtMs as number) < 0) throw damaged(file, 'bad addedAtMs');
     if (!Number.isSafeInteger(failures) || (failures as number) < 0 || (failures as number) >= GUARD_MAX_FAILURES) throw damaged(file, 'bad failures');
+    if (unlistedSinceMs !== undefined && (!Number.isSafeInteger(unlistedSinceMs) || (unlistedSinceMs as number) < 0)) throw damaged(file, 'bad unlistedSinceMs');
     if (out.some((e) => e.peerId === peerId)) throw damaged(file, 'a guard is listed twice');
-    out.push({ peerId, addedAtMs: addedAtMs as number, failures: failures as number });
+    out.push({ peerId, addedAtMs: addedAtMs as number, failures: failures as number, ...(unlistedSinceMs === undefined ? {} : { unlistedSinceMs: unlistedSinceMs as number }) });
   }
   return out;
 }
@@ -129,17 +144,30 @@ export async function openGuardStore(options: GuardStoreOptions): Promise<GuardS
     file,
     current: () => guards,
     async guardsFor(nodes, exclude = []) {
+      const t = now();
       const present = new Set(nodes.map((n) => n.peerId));
-      const before = guards.map((g) => g.peerId).join(',');
-      guards = guards.filter((g) => present.has(g.peerId));
+      const before = JSON.stringify(guards);
+      // Note who is missing from the consensus; keep them for the grace period, unused.
+      guards = guards
+        .map((g): GuardEntry => {
+          if (present.has(g.peerId)) return { peerId: g.peerId, addedAtMs: g.addedAtMs, failures: g.failures };
+          return g.unlistedSinceMs === undefined ? { ...g, unlistedSinceMs: t } : g;
+        })
+        .filter((g) => g.unlistedSinceMs === undefined || t - g.unlistedSinceMs < GUARD_UNLISTED_GRACE_MS);
+      const listed = (): GuardEntry[] => guards.filter((g) => g.unlistedSinceMs === undefined);
+      // A guard listed again: the stand-ins pinned after it go, newest first.
+      while (listed().length > GUARD_COUNT) {
+        const newest = listed().at(-1);
+        guards = guards.filter((g) => g !== newest);
+      }
       const banned = new Set(exclude);
-      while (guards.length < GUARD_COUNT) {
+      while (listed().length < GUARD_COUNT && guards.length < MAX_PINNED_GUARDS) {
         const node = pick(nodes, banned);
         if (node === undefined) break;
-        guards = [...guards, { peerId: node.peerId, addedAtMs: now(), failures: 0 }];
+        guards = [...guards, { peerId: node.peerId, addedAtMs: t, failures: 0 }];
       }
-      if (guards.map((g) => g.peerId).join(',') !== before) await save();
-      return guards.map((g) => g.peerId);
+      if (JSON.stringify(guards) !== before) await save();
+      return listed().map((g) => g.peerId);
     },
     async recordFailure(peerId) {
       const entry = guards.find((g) => g.peerId === peerId);

@@ -1,11 +1,12 @@
 // Guard pinning (issue 4): two guards kept on disk across restarts (atomic, mode 0600), replaced
-// after GUARD_MAX_FAILURES consecutive failures or when they leave the consensus.
+// after GUARD_MAX_FAILURES consecutive failures, or once missing from the consensus for
+// GUARD_UNLISTED_GRACE_MS (meanwhile a stand-in is used, and dropped when the guard returns).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { GUARD_COUNT, GUARD_FILE, GUARD_MAX_FAILURES, openGuardStore } from '../../src/client/guard-store.ts';
+import { GUARD_COUNT, GUARD_FILE, GUARD_MAX_FAILURES, GUARD_UNLISTED_GRACE_MS, openGuardStore } from '../../src/client/guard-store.ts';
 import { subnetsOf } from '../../src/client/path-select.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/index.ts';
 import { peerIdOfPublicKey } from '../../src/directory/index.ts';
@@ -25,7 +26,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const open = (seed = 1, allowSameSubnet = false) => openGuardStore({ dir: path.join(dir, 'profile'), now: () => 1_000, randomInt: seededRandomInt(seed), allowSameSubnet });
+let clock = 1_000;
+beforeEach(() => {
+  clock = 1_000;
+});
+const open = (seed = 1, allowSameSubnet = false) => openGuardStore({ dir: path.join(dir, 'profile'), now: () => clock, randomInt: seededRandomInt(seed), allowSameSubnet });
 
 describe('guard store', () => {
   it('pins two guards in different /24s and keeps them across restarts', async () => {
@@ -59,14 +64,27 @@ describe('guard store', () => {
     assert.ok(next.includes(g1!), 'the other guard stays');
   });
 
-  it('replaces a guard that left the consensus', async () => {
+  it('a guard missing from the consensus is skipped but kept for the grace period, then replaced', async () => {
     const store = await open(3);
     const [g0, g1] = await store.guardsFor(nodes);
     const without = nodes.filter((n) => n.peerId !== g0);
-    const next = await store.guardsFor(without);
-    assert.ok(next.includes(g1!) && !next.includes(g0!) && next.length === GUARD_COUNT);
-    const saved = JSON.parse(readFileSync(store.file, 'utf8')) as { guards: { peerId: string }[] };
-    assert.deepEqual(saved.guards.map((g) => g.peerId), next);
+    // One consensus without it: a stand-in is used, and the guard stays pinned (on disk too).
+    const meanwhile = await store.guardsFor(without);
+    assert.ok(meanwhile.includes(g1!) && !meanwhile.includes(g0!) && meanwhile.length === GUARD_COUNT);
+    const standIn = meanwhile.find((p) => p !== g1);
+    const saved = (): { peerId: string; unlistedSinceMs?: number }[] => (JSON.parse(readFileSync(store.file, 'utf8')) as { guards: { peerId: string; unlistedSinceMs?: number }[] }).guards;
+    assert.deepEqual(saved().map((g) => [g.peerId, g.unlistedSinceMs]), [[g0, clock], [g1, undefined], [standIn, undefined]]);
+    // Listed again within the grace period (even after a restart): the guard is back, the stand-in goes.
+    clock += GUARD_UNLISTED_GRACE_MS - 1;
+    const reopened = await open(3);
+    assert.deepEqual(await reopened.guardsFor(nodes), [g0, g1]);
+    assert.deepEqual(saved().map((g) => g.peerId), [g0, g1]);
+    // Missing for the whole grace period: replaced for good.
+    await reopened.guardsFor(without);
+    clock += GUARD_UNLISTED_GRACE_MS;
+    const later = await reopened.guardsFor(without);
+    assert.ok(!later.includes(g0!) && later.includes(g1!) && later.length === GUARD_COUNT);
+    assert.deepEqual(saved().map((g) => g.peerId), later);
   });
 
   it('never pins an excluded node and copes with a tiny consensus', async () => {
