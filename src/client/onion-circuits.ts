@@ -282,11 +282,14 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     const started = now();
     const hops = [path.guard, path.middle, path.exit].map((n) => onionHopOf(crypto, n));
     const onion = new OnionCircuit(crypto, hops, now);
+    /** The guard link once the create went out on it. */
+    let sent: RpcSession | undefined;
     try {
       // The dial may be shared and take its own DIAL_TIMEOUT_MS: this build waits for it only as
       // long as its deadline allows, and what is left after it is the create's time.
       const link = await withinDeadline(session(path.guard), now, deadline);
       const timeoutMs = Math.min(CIRCUIT_BUILD_TIMEOUT_MS, remaining(now, deadline));
+      sent = link;
       const answer = await link.request(onion.createRequest({ timeoutMs }), deadline.signal === undefined ? { timeoutMs } : { timeoutMs, signal: deadline.signal });
       onion.checkCreated(answer);
       const circuit = new CircuitImpl(path, onion, link);
@@ -294,6 +297,9 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
       observer?.({ kind: 'built', path, ms: now() - started });
       return circuit;
     } catch (err) {
+      // The guard may hold its part of a circuit that failed further on (a failure past the
+      // middle looks like a success to it): tell it to drop it rather than wait for the idle sweep.
+      sent?.request(onion.destroyRequest(), { timeoutMs: DESTROY_TIMEOUT_MS }).catch(() => undefined);
       if (isDeadline(err)) {
         // Our own time ran out: nothing to hold against the guard.
         observer?.({ kind: 'build-failed', path, error: err as SamizdatError });
