@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
-import { createMemoryNetwork } from '../../test/support/memory-swarm.ts';
-import { newProfileParty } from '../../test/support/profile-party.ts';
+import { twoParties } from '../../test/support/profile-party.ts';
 import type { RetrievedMessage } from './mailbox-client.ts';
 import { createMessenger } from './messenger.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
@@ -18,10 +17,7 @@ const HOUR = 3_600_000;
 
 describe('messenger: an envelope served again under another ID', () => {
   it('is not opened twice, nothing is reported, and the session goes on', async () => {
-    const net = createMemoryNetwork(crypto);
-    const party = () => newProfileParty(crypto);
-    const alice = party();
-    const bob = party();
+    const { net, alice, bob } = twoParties(crypto);
     const undecryptable: string[] = [];
     // Bob's swarm keeps every inbox body it ever served and serves each again under a fresh ID,
     // and once with an empty ID, as a hostile node may.
@@ -57,11 +53,7 @@ describe('messenger: an envelope served again under another ID', () => {
   });
 
   it('a message that cannot be opened from a blocked sender is dropped silently, and a stranger leaves no session behind', async () => {
-    const net = createMemoryNetwork(crypto);
-    const view = net.view();
-    const party = () => newProfileParty(crypto);
-    const alice = party();
-    const bob = party();
+    const { view, alice, bob } = twoParties(crypto);
     const undecryptable: [string, string | undefined][] = [];
     const messenger = (p: typeof alice) =>
       createMessenger({ crypto, now: Date.now, db: p.db, keys: p.keys, swarm: view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, onUndecryptable: (code, from) => undecryptable.push([code, from]) });
@@ -94,13 +86,7 @@ describe('messenger: an envelope served again under another ID', () => {
   });
 
   it('a first message re-deposited after its seen entry expired, its prekeys still kept, does not replace the session', async () => {
-    let clock = Date.now();
-    const now = (): number => clock;
-    const net = createMemoryNetwork(crypto, now);
-    const view = net.view();
-    const party = () => newProfileParty(crypto, now);
-    const alice = party();
-    const bob = party();
+    const { net, view, alice, bob, now, advance } = twoParties(crypto);
     const messenger = (p: typeof alice) => createMessenger({ crypto, now, db: p.db, keys: p.keys, swarm: view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
     const a = messenger(alice);
     const b = messenger(bob);
@@ -113,7 +99,7 @@ describe('messenger: an envelope served again under another ID', () => {
     const session = bob.db.sessions.get(alice.keys.identityPublicKey);
     // Bob stays offline 17 days (his prekeys are not rotated, so not deleted); then someone
     // deposits Alice's first envelope again.
-    clock += 17 * 24 * HOUR;
+    advance(17 * 24 * HOUR);
     await view.swarm.store({ account: bob.keys.identityPublicKey, namespace: 'inbox', body: first, ttlMs: 24 * HOUR, proof: { powNonce: new Uint8Array(8) } });
     assert.deepEqual(await b.receive(), []);
     assert.deepEqual(bob.db.sessions.get(alice.keys.identityPublicKey), session, 'the session is the same');

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { SKIPPED_KEY_TTL_MS } from '../e2e/ratchet-limits.ts';
-import { createMemoryNetwork } from '../../test/support/memory-swarm.ts';
-import { newProfileParty } from '../../test/support/profile-party.ts';
+import { twoParties } from '../../test/support/profile-party.ts';
 import { createMessenger } from './messenger.ts';
 import { loadPeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
@@ -18,18 +17,12 @@ const HOUR = 3_600_000;
 
 describe('messenger: skipped message keys', () => {
   it('are dropped from a quiet session once they expire', async () => {
-    let clock = Date.now();
-    const now = (): number => clock;
-    const net = createMemoryNetwork(crypto, now);
-    const view = net.view();
-    const party = () => newProfileParty(crypto, now);
-    const alice = party();
-    const bob = party();
+    const { view, alice, bob, now, advance } = twoParties(crypto);
     let lose = false;
     // While `lose` is set, Alice's deposits "succeed" but never reach Bob's inbox.
     const lossy: SwarmMailbox = {
       ...view.swarm,
-      store: (o) => (lose && o.namespace === 'inbox' ? Promise.resolve({ id: crypto.randomBytes(32), expiresAtMs: clock + HOUR, replicas: 5, target: view.swarm.swarmOf(o.account)[0]! }) : view.swarm.store(o)),
+      store: (o) => (lose && o.namespace === 'inbox' ? Promise.resolve({ id: crypto.randomBytes(32), expiresAtMs: now() + HOUR, replicas: 5, target: view.swarm.swarmOf(o.account)[0]! }) : view.swarm.store(o)),
     };
     const messenger = (p: typeof alice, swarm: SwarmMailbox) => createMessenger({ crypto, now, db: p.db, keys: p.keys, swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
     const a = messenger(alice, lossy);
@@ -48,10 +41,10 @@ describe('messenger: skipped message keys', () => {
     assert.deepEqual((await b.receive()).map((m) => m.text), ['a4']);
     const skipped = (): number => loadPeerRecord(crypto, bob.db, alice.keys.identityPublicKey).current?.ratchet.skipped.entries.size ?? -1;
     assert.equal(skipped(), 2, 'the keys of the two lost messages are kept for a while');
-    clock += SKIPPED_KEY_TTL_MS - HOUR;
+    advance(SKIPPED_KEY_TTL_MS - HOUR);
     await b.prepare({ force: true });
     assert.equal(skipped(), 2, 'not yet expired');
-    clock += 2 * HOUR;
+    advance(2 * HOUR);
     // A new process of Bob's profile: its first prepare sweeps.
     await messenger(bob, view.swarm).prepare({ force: true });
     assert.equal(skipped(), 0, 'expired keys are gone from disk though the session was not used');

@@ -8,7 +8,7 @@ import { toHex } from '../crypto/bytes.ts';
 import { SamizdatError } from '../errors.ts';
 import { encodeAccountId } from '../identity/account-id.ts';
 import type { OutboxEntry } from './outbox.ts';
-import type { ProcessLiveness, ProcessMark } from './process-liveness.ts';
+import { sameProcess, type ProcessLiveness, type ProcessMark } from './process-liveness.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { MAX_OUTBOX_RESUME, OUTBOX_MAX_AGE_MS } from './profile-db-limits.ts';
 
@@ -50,11 +50,6 @@ export interface OutboxDelivery {
    * MAX_OUTBOX_RESUME per call; a failed one ends 'failed' and the others go on.
    */
   resumeOrphaned(): Promise<void>;
-}
-
-/** Whether two marks name the same process. */
-function sameProcess(a: ProcessMark, b: ProcessMark): boolean {
-  return a.pid === b.pid && a.started === b.started && a.namespace === b.namespace;
 }
 
 export function createOutboxDelivery(options: OutboxDeliveryOptions): OutboxDelivery {

@@ -23,6 +23,11 @@ export interface ProcessMark {
   readonly namespace: string;
 }
 
+/** Whether two marks name the same process. */
+export function sameProcess(a: ProcessMark, b: ProcessMark): boolean {
+  return a.pid === b.pid && a.started === b.started && a.namespace === b.namespace;
+}
+
 export interface ProcessLiveness {
   /** This process. */
   readonly self: ProcessMark;

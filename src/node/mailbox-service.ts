@@ -227,11 +227,8 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     return create(MailboxResponseSchema, { response: { case: 'wrongSwarm', value: create(WrongSwarmSchema, { swarm: descriptors }) } });
   };
 
-  /**
-   * Verifies the owner's proof and remembers its nonce; resolves once the nonce is committed
-   * (written(): a request that waits, such as a long-poll, must not miss a failed commit).
-   */
-  const verifyOwner = (method: OwnerAuthMethod, namespace: Namespace, account: Uint8Array, requestDigest: Uint8Array, auth: OwnerAuth | undefined): Promise<void> => {
+  /** Verifies the owner's proof and remembers its nonce. */
+  const verifyOwner = (method: OwnerAuthMethod, namespace: Namespace, account: Uint8Array, requestDigest: Uint8Array, auth: OwnerAuth | undefined): void => {
     verifyOwnerAuth(crypto, auth, { method, namespace, account, requestDigest }, now(), limits.maxSkewMs);
     // verifyOwnerAuth threw unless auth is present and well-formed.
     const proof = auth as OwnerAuth;
@@ -239,7 +236,6 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (!guard(() => store.rememberNonce(account, proof.nonce, rememberUntil))) {
       throw new SamizdatError('BAD_SIGNATURE', 'this request was already used (replayed nonce)', { detail: { reason: 'replay' } });
     }
-    return written();
   };
 
   /**
@@ -264,8 +260,8 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     if (namespace === 'inbox') {
       guard(() => deposits.admit(account, req.body, req.proof));
     } else {
-      // The nonce's commit is awaited with the item's below (same or earlier group transaction).
-      void verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
+      // No wait until the put below: the nonce goes into the same group transaction as the item.
+      verifyOwner('store', namespace, account, storeRequestDigest(crypto, req.body, req.ttlMs), req.auth);
       const payload = checkOwnerItem(crypto, account, namespace, req.body);
       if (namespace === 'config') guard(() => deposits.checkOwnerPolicy(account, payload));
     }
@@ -290,7 +286,11 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     const namespace = parseNamespace(req.namespace);
     const elsewhere = wrongSwarm(account);
     if (elsewhere !== undefined) return elsewhere;
-    const nonceCommitted = namespace === 'bundle' ? undefined : verifyOwner('retrieve', namespace, account, retrieveRequestDigest(crypto, req.after, req.limit, req.waitMs), req.auth);
+    let nonceCommitted: Promise<void> | undefined;
+    if (namespace !== 'bundle') {
+      verifyOwner('retrieve', namespace, account, retrieveRequestDigest(crypto, req.after, req.limit, req.waitMs), req.auth);
+      nonceCommitted = written(); // a long-poll waits before answer() asks for durable()
+    }
     const limit = req.limit === 0 ? DEFAULT_RETRIEVE_LIMIT : Math.min(req.limit, MAX_LIST_LIMIT);
     const waitMs = Math.min(req.waitMs, MAX_RETRIEVE_WAIT_MS);
     let page = guard(() => store.list(account, namespace, req.after, limit));
@@ -323,7 +323,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       throw new SamizdatError('TOO_LARGE', `a delete may name at most ${MAX_DELETE_IDS} messages`, { detail: { limit: MAX_DELETE_IDS, actual: req.ids.length } });
     }
     req.ids.forEach((id) => parseMessageId(id, 'ids'));
-    void verifyOwner('delete', namespace, account, deleteRequestDigest(crypto, req.ids), req.auth); // answer() awaits durable() with no wait between
+    verifyOwner('delete', namespace, account, deleteRequestDigest(crypto, req.ids), req.auth);
     // verifyOwner threw unless the owner's proof is here; it is kept and relayed with the delete.
     const auth = req.auth as OwnerAuth;
     const deleted = guard(() => store.delete(account, namespace, req.ids, deleteProofOf(auth, req.ids)));

@@ -10,7 +10,7 @@
  * on disk. Prepared statements are made once at open and reused: `put` is on the node's hot path.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { concatBytes, toHex } from '../crypto/bytes.ts';
+import { toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import {
@@ -27,7 +27,6 @@ import {
   type ReplicaInput,
   type ReplicaResult,
   type StoredItem,
-  type Tombstone,
 } from './mailbox-store-api.ts';
 import {
   blob,
@@ -48,6 +47,7 @@ import {
 import { prepareMailboxQueries } from './mailbox-store-queries.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
 import { createGroupCommit } from './mailbox-group-commit.ts';
+import { createTombstoneBook } from './mailbox-tombstones.ts';
 
 export {
   DEFAULT_MAILBOX_LIMITS,
@@ -171,9 +171,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     return { cursor: BigInt(int(row, 'cursor')), expiresAtMs: Math.max(stored, expiresAtMs) };
   };
 
-  /** True when the owner deleted `id` from this mailbox and its tombstone has not expired. */
-  const tombstoned = (account: Uint8Array, ns: number, id: Uint8Array, t: number): boolean =>
-    q.tombstoneLive.get(account, ns, id, t) !== undefined;
+  const tombstones = createTombstoneBook(q, crypto, limits.maxTtlMs);
 
   const insertItem = (account: Uint8Array, ns: number, id: Uint8Array, body: Uint8Array, expiresAtMs: number, agg: Aggregate): bigint => {
     const { lastInsertRowid } = q.insert.run(account, ns, id, body, expiresAtMs);
@@ -195,7 +193,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       const t = clock();
       const id = messageId(crypto, namespace, account, body);
       return transaction(() => {
-        if (tombstoned(account, ns, id, t)) return { id, expiresAtMs: t + ttlMs, cursor: 0n, inserted: false };
+        if (tombstones.live(account, ns, id, t)) return { id, expiresAtMs: t + ttlMs, cursor: 0n, inserted: false };
         const existing = touchExisting(id, t + ttlMs);
         if (existing !== undefined) return { id, ...existing, inserted: false };
         let agg = loadAggregate(account, ns);
@@ -235,7 +233,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         });
       }
       return transaction((): ReplicaResult => {
-        if (tombstoned(account, ns, id, t)) return 'present';
+        if (tombstones.live(account, ns, id, t)) return 'present';
         if (touchExisting(id, expiresAtMs) !== undefined) return 'present';
         let agg = loadAggregate(account, ns);
         if (namespace === 'bundle') {
@@ -290,14 +288,11 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       if (ids.length === 0) return 0;
       if (proof !== undefined) checkProof(proof);
       const t = clock();
-      // An id not held here: its tombstone lasts a TTL from the owner's signature, not from now, so
-      // relaying a delete again never makes it last longer.
-      const unheldExpiry = Math.min(t, proof?.signedAtMs ?? t) + limits.maxTtlMs;
       return transaction(() => {
         const agg = loadAggregate(account, ns);
+        const held: { id: Uint8Array; expiresAtMs: number }[] = [];
+        const notHeld: Uint8Array[] = [];
         let deleted = 0;
-        let unheld = int(q.tombstonesUnheld.get(account, ns) ?? {}, 'n');
-        const tombstones: { id: Uint8Array; expiresAtMs: number; held: number }[] = [];
         for (const id of ids) {
           const row = q.deleteOne.get(id, account, ns);
           if (row !== undefined) {
@@ -305,34 +300,18 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
             account1(agg, id, int(row, 'size'), -1);
           }
           if (id.length !== ID_BYTES) continue;
-          if (row !== undefined) tombstones.push({ id, expiresAtMs: int(row, 'expires_at'), held: 1 });
-          else if (unheld < capsOf(namespace).messages && unheldExpiry > t) {
-            tombstones.push({ id, expiresAtMs: unheldExpiry, held: 0 });
-            unheld++;
-          }
+          if (row !== undefined) held.push({ id, expiresAtMs: int(row, 'expires_at') });
+          else notHeld.push(id);
         }
         if (deleted > 0) saveAggregate(account, ns, agg);
-        let proofKey: Uint8Array | null = null;
-        if (proof !== undefined && tombstones.length > 0) {
-          proofKey = crypto.hash('sha256', proof.auth);
-          const until = Math.max(...tombstones.map((x) => x.expiresAtMs));
-          q.proofPut.run(proofKey, account, ns, proof.auth, concatBytes(...proof.ids), until);
-        }
-        for (const x of tombstones) q.tombstonePut.run(account, ns, x.id, x.expiresAtMs, proofKey, x.held);
+        tombstones.record(account, ns, held, notHeld, capsOf(namespace).messages, proof, t);
         return deleted;
       });
     },
 
     deleteProof(key) {
       if (!(key instanceof Uint8Array) || key.length !== 32) throw new SamizdatError('INVALID_ARGUMENT', 'a proof key is 32 bytes');
-      return guard(() => {
-        const row = q.proofGet.get(key, clock());
-        if (row === undefined) return undefined;
-        const all = blob(row, 'ids');
-        const ids: Uint8Array[] = [];
-        for (let at = 0; at + ID_BYTES <= all.length; at += ID_BYTES) ids.push(all.slice(at, at + ID_BYTES));
-        return { account: blob(row, 'account'), namespace: codeNs(int(row, 'ns')), auth: blob(row, 'auth'), ids };
-      });
+      return guard(() => tombstones.proof(key, clock()));
     },
 
     sweepExpired() {
@@ -363,8 +342,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       }
       transaction(() => {
         q.nonceSweep.run(t);
-        q.tombstoneSweep.run(t);
-        q.proofSweep.run(t);
+        tombstones.sweep(t);
       });
       return total;
     },
@@ -372,7 +350,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     tombstones(account, namespace) {
       checkAccount(account);
       const ns = nsCode(namespace);
-      return guard(() => q.tombstoneIds.all(account, ns, clock()).map((row) => blob(row, 'id')));
+      return guard(() => tombstones.ids(account, ns, clock()));
     },
 
     tombstonesAfter(afterSeq, limit) {
@@ -382,22 +360,11 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
         throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
       }
-      return guard(() =>
-        q.tombstonesAfter.all(afterSeq, clock(), limit).map(
-          (row): Tombstone => ({
-            seq: int(row, 'seq'),
-            account: blob(row, 'account'),
-            namespace: codeNs(int(row, 'ns')),
-            id: blob(row, 'id'),
-            expiresAtMs: int(row, 'expires_at'),
-            proof: row['proof'] instanceof Uint8Array ? row['proof'] : undefined,
-          }),
-        ),
-      );
+      return guard(() => tombstones.after(afterSeq, clock(), limit));
     },
 
     tombstoneAccounts() {
-      return guard(() => q.tombstoneAccounts.all().map((row) => blob(row, 'account')));
+      return guard(() => tombstones.accounts());
     },
 
     usage(account, namespace) {
@@ -467,8 +434,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       return transaction(() => {
         const { changes } = q.dropMessages.run(account);
         q.dropMailboxes.run(account);
-        q.dropTombstones.run(account);
-        q.dropProofs.run(account);
+        tombstones.drop(account);
         return Number(changes);
       });
     },

@@ -248,24 +248,6 @@ describe('deletes with a member down (tombstones)', () => {
     await runAll();
     assert.deepEqual(holders(), []);
   });
-});
-
-describe('mailbox replication: only the owner deletes', () => {
-  let cluster: Cluster;
-  let clientHost: Host;
-  let client: MailboxClient;
-
-  before(async () => {
-    cluster = await startCluster(crypto, 2, { limits: NO_DEPOSIT_PROOFS });
-    clientHost = await startClientHost(crypto);
-    client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
-  });
-
-  after(async () => {
-    client.close();
-    await clientHost.stop();
-    await cluster.close();
-  });
 
   it("a member's delete without the owner's signed delete, or with one over other IDs or too old, deletes nothing", async () => {
     const owner = crypto.generateKey('ed25519');
