@@ -14,7 +14,7 @@ export { MAX_TARGET_SESSIONS, TARGET_SESSION_IDLE_MS, createTargetSessionTable }
 export type { TargetSession, TargetSessionKeys, TargetSessionTable } from './target-sessions.ts';
 export { ONION_LAYER_MAX_AGE_MS, checkLayerTime } from './layer-time.ts';
 export type { LayerClock } from './layer-time.ts';
-export { REQUEST_SIZE_SLACK, RESPONSE_SIZE_SLACK, encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
+export { CREATE_SIZE_SLACK, REQUEST_SIZE_SLACK, RESPONSE_SIZE_SLACK, encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
 export { CIRCUIT_ID_LENGTH, OnionCircuit, encodeExitPayload, pathFailed } from './client-circuit.ts';
 export type { TargetReply } from './client-circuit.ts';
 export { MAX_ADDRESS_LENGTH, MAX_HOP_ADDRESSES, MAX_PEER_ID_LENGTH } from './hop-address.ts';

@@ -13,13 +13,19 @@ import { MAX_FRAME_BYTES, encodeMessage, lengthDelimitedPrefix } from '../wire/i
 import { PADDING_BUCKETS } from './padding.ts';
 
 /**
- * Request slack: above the largest onion overhead of a request, the guard's create onion
- * (three KEM ciphertexts of 1,120 bytes, keys, addresses: about 3.7 KiB), and above a target
- * layer (1.2 KiB) plus three relay layers.
+ * Create slack: above the guard's create onion (three KEM ciphertexts of 1,120 bytes, keys,
+ * addresses: about 3.7 KiB). A create is told apart from other requests by its kind anyway, so
+ * it has its own classes and the frequent requests do not carry its overhead.
  */
-export const REQUEST_SIZE_SLACK = 4_096;
+export const CREATE_SIZE_SLACK = 4_096;
+/**
+ * Slack of every other request: above an opening target layer (a KEM ciphertext, its key ID,
+ * clock and tag: about 1.2 KiB), the exit's target address and three relay layers. A request to
+ * the guard with a 1 KiB payload and a one-address target is 1,364 bytes over its bucket.
+ */
+export const REQUEST_SIZE_SLACK = 1_536;
 /** Response slack: a target answer grows by a tag, three relay layers and framing (~200 bytes). */
-export const RESPONSE_SIZE_SLACK = 1_024;
+export const RESPONSE_SIZE_SLACK = 512;
 
 /** Frame room kept for the RPC session envelope around an onion message. */
 const SESSION_ENVELOPE_BYTES = 64;
@@ -104,7 +110,7 @@ function encodeBareRequest(message: OnionRequest): Uint8Array {
 export function encodeOnionRequest(init: MessageInitShape<typeof OnionRequestSchema>): Uint8Array {
   const message = create(OnionRequestSchema, init);
   message.padding = new Uint8Array(0);
-  return fill(encodeBareRequest(message), REQUEST_SIZE_SLACK);
+  return fill(encodeBareRequest(message), message.request.case === 'create' ? CREATE_SIZE_SLACK : REQUEST_SIZE_SLACK);
 }
 
 /** Encodes an OnionResponse filled to its size class. */
