@@ -8,14 +8,19 @@ import { create } from '@bufbuild/protobuf';
 import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, utf8, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { encodeBytesMessage, encodeOneofBytes } from '../wire/bytes-fields.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
 import type { HopKeys } from './create-onion.ts';
 import type { ReplayWindow } from './replay-window.ts';
-import { decodeCanonical } from './strict-decode.ts';
+import { decodeBackwardBody, decodeSealedLayer } from './strict-decode.ts';
 
 export { createReplayWindow, REPLAY_WINDOW_SIZE, type ReplayWindow } from './replay-window.ts';
 
 const RELAY_AAD = utf8('samizdat/v1/onion-relay');
+/** Field numbers of SealedLayer and of BackwardBody's `inner`, for the hand-written encodings. */
+const SEALED_LAYER_NONCE = SealedLayerSchema.field.nonce.number;
+const SEALED_LAYER_SEALED = SealedLayerSchema.field.sealed.number;
+const BACKWARD_INNER = BackwardBodySchema.field.inner.number;
 /** Top bit of the random start kept clear, so 2^95 increments can never wrap the counter. */
 const START_MASK = 0x7f;
 
@@ -59,7 +64,11 @@ export function createLayerSealer(crypto: CryptoProvider, key: Uint8Array): Laye
       counter += 1n;
       sealed += 1;
       const ciphertext = crypto.aesGcmSeal(ownKey, nonce, plaintext, RELAY_AAD);
-      return encodeMessage(SealedLayerSchema, create(SealedLayerSchema, { nonce, sealed: ciphertext }));
+      // SealedLayer { nonce = 1; sealed = 2 }, written by hand (bytes-fields.ts): what toBinary gives.
+      return encodeBytesMessage([
+        [SEALED_LAYER_NONCE, nonce],
+        [SEALED_LAYER_SEALED, ciphertext],
+      ]);
     },
   };
 }
@@ -71,7 +80,7 @@ export function createLayerSealer(crypto: CryptoProvider, key: Uint8Array): Laye
 export function openLayer(crypto: CryptoProvider, key: Uint8Array, window: ReplayWindow | undefined, bytes: Uint8Array): Uint8Array {
   assertBytes('key', key, SIZES.aesKey);
   assertBytes('bytes', bytes);
-  const layer = decodeCanonical(SealedLayerSchema, bytes);
+  const layer = decodeSealedLayer(bytes);
   if (layer.nonce.length !== SIZES.aesNonce) throw new SamizdatError('MALFORMED', `nonce must be ${SIZES.aesNonce} bytes`);
   if (layer.sealed.length < SIZES.aesTag) throw new SamizdatError('MALFORMED', 'sealed layer is shorter than its tag');
   const counter = counterOf(layer.nonce);
@@ -99,12 +108,11 @@ export type BackwardContent = { readonly inner: Uint8Array } | { readonly failur
 
 /** Seals a backward body (BackwardBody) with a relay's backward sealer. */
 export function sealBackward(sealer: LayerSealer, content: BackwardContent): Uint8Array {
-  const body =
-    'inner' in content
-      ? create(BackwardBodySchema, { body: { case: 'inner', value: content.inner } })
-      : create(BackwardBodySchema, {
-          body: { case: 'failure', value: { hop: content.failure.hop, error: errorReplyFromError(content.failure.error) } },
-        });
+  // The answer of every relayed request: BackwardBody { inner = 1 } written by hand; failures, rare, by protobuf-es.
+  if ('inner' in content) return sealer.seal(encodeOneofBytes(BACKWARD_INNER, content.inner));
+  const body = create(BackwardBodySchema, {
+    body: { case: 'failure', value: { hop: content.failure.hop, error: errorReplyFromError(content.failure.error) } },
+  });
   return sealer.seal(encodeMessage(BackwardBodySchema, body));
 }
 
@@ -130,7 +138,7 @@ export function unwrapResponse(
     const keys = hopKeys[i] as HopKeys;
     let body;
     try {
-      body = decodeCanonical(BackwardBodySchema, openLayer(crypto, keys.backwardKey, windows?.[i], current));
+      body = decodeBackwardBody(openLayer(crypto, keys.backwardKey, windows?.[i], current));
     } catch (err) {
       if (!(err instanceof SamizdatError)) throw err;
       throw new SamizdatError(err.code, err.message, { cause: err, detail: { ...err.detail, hop: i } });

@@ -7,6 +7,8 @@
  */
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { SamizdatError } from '../errors.ts';
+import { readCanonicalBytesField } from '../wire/bytes-fields.ts';
+import { BackwardBodySchema, SealedLayerSchema, type BackwardBody, type SealedLayer } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, isEncodingOf } from '../wire/index.ts';
 
 /** decodeMessage, then MALFORMED unless `bytes` is the canonical encoding of the result. */
@@ -20,4 +22,27 @@ export function decodeCanonical<Desc extends DescMessage>(schema: Desc, bytes: U
   }
   if (!canonical) throw new SamizdatError('MALFORMED', `non-canonical ${schema.typeName}`, { detail: { type: schema.typeName } });
   return message;
+}
+
+/**
+ * decodeCanonical(SealedLayerSchema, bytes), read by hand when `bytes` is the canonical layout of
+ * a layer with both fields set (every layer a hop or client reads): nonce, then sealed, nothing
+ * else. Any other bytes take the general path, which accepts or rejects them as before.
+ */
+export function decodeSealedLayer(bytes: Uint8Array): SealedLayer {
+  const nonce = readCanonicalBytesField(bytes, 0, 1);
+  const sealed = nonce === undefined ? undefined : readCanonicalBytesField(bytes, nonce[1], 2);
+  if (nonce !== undefined && sealed !== undefined && sealed[1] === bytes.length && nonce[0].length > 0 && sealed[0].length > 0) {
+    return { $typeName: SealedLayerSchema.typeName, nonce: nonce[0], sealed: sealed[0] };
+  }
+  return decodeCanonical(SealedLayerSchema, bytes);
+}
+
+/** decodeCanonical(BackwardBodySchema, bytes), read by hand for an `inner` answer (the usual one). */
+export function decodeBackwardBody(bytes: Uint8Array): BackwardBody {
+  const inner = readCanonicalBytesField(bytes, 0, 1);
+  if (inner !== undefined && inner[1] === bytes.length) {
+    return { $typeName: BackwardBodySchema.typeName, body: { case: 'inner', value: inner[0] } };
+  }
+  return decodeCanonical(BackwardBodySchema, bytes);
 }

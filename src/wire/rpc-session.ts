@@ -8,12 +8,11 @@
  * the requests it runs at once per session; past that it stops reading, so a fast sender is slowed
  * by the transport's own flow control instead of growing our memory.
  */
-import { create } from '@bufbuild/protobuf';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { decodeMessage, encodeMessage } from './codec.ts';
 import { errorFromReply, errorReplyFromError } from './error-reply.ts';
 import { FrameDecoder, framedLength, writeFrameInto } from './framing.ts';
-import { SessionFrameSchema, type SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
+import type { SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
+import { decodeSessionFrame, encodeSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { RpcStream } from './stream-rpc.ts';
 
@@ -56,11 +55,8 @@ class FrameWriter {
     this.maxBytes = maxBytes;
   }
 
-  write(frame: SessionFrame): Promise<void> {
-    const payload = encodeMessage(SessionFrameSchema, frame);
-    if (payload.length > this.maxBytes) {
-      throw new SamizdatError('TOO_LARGE', `frame of ${payload.length} bytes exceeds the limit of ${this.maxBytes}`, { detail: { limit: this.maxBytes, actual: payload.length } });
-    }
+  write(frame: SessionFrameInit): Promise<void> {
+    const payload = encodeSessionFrame(frame, this.maxBytes);
     return new Promise<void>((resolve, reject) => {
       this.queued.push(payload);
       this.waiters.push({ resolve, reject });
@@ -110,7 +106,7 @@ async function* readFrames(stream: RpcStream, maxBytes: number): AsyncGenerator<
   const decoder = new FrameDecoder({ maxBytes });
   for await (const chunk of stream) {
     for (const frame of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) {
-      yield decodeMessage(SessionFrameSchema, frame, { maxBytes });
+      yield decodeSessionFrame(frame, maxBytes);
     }
   }
   decoder.end();
@@ -201,7 +197,7 @@ export class RpcSession {
           reject(e);
         },
       });
-      this.writer.write(create(SessionFrameSchema, { id, body })).catch((cause: unknown) => {
+      this.writer.write({ id, body }).catch((cause: unknown) => {
         this.fail(new SamizdatError('PATH_FAILED', 'cannot write to the session stream', { cause }));
       });
     });
@@ -232,11 +228,11 @@ export async function serveSession(
   const running = new Set<Promise<void>>();
 
   const answer = async (frame: SessionFrame): Promise<void> => {
-    let reply: SessionFrame;
+    let reply: SessionFrameInit;
     try {
-      reply = create(SessionFrameSchema, { id: frame.id, body: await handler(frame.body, controller.signal) });
+      reply = { id: frame.id, body: await handler(frame.body, controller.signal) };
     } catch (err) {
-      reply = create(SessionFrameSchema, { id: frame.id, error: errorReplyFromError(err) });
+      reply = { id: frame.id, error: errorReplyFromError(err) };
     }
     await writer.write(reply);
   };
