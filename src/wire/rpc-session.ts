@@ -10,9 +10,10 @@
  */
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { errorFromReply, errorReplyFromError } from './error-reply.ts';
-import { FrameDecoder, framedLength, writeFrameInto } from './framing.ts';
+import { readSessionFrames, type FrameSource } from './frame-source.ts';
+import { framedLength, writeFrameInto } from './framing.ts';
 import type { SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
-import { decodeSessionFrame, encodeSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
+import { encodeSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { RpcStream } from './stream-rpc.ts';
 
@@ -101,17 +102,6 @@ class FrameWriter {
   }
 }
 
-/** Reads SessionFrames from a stream until it ends. */
-async function* readFrames(stream: RpcStream, maxBytes: number): AsyncGenerator<SessionFrame> {
-  const decoder = new FrameDecoder({ maxBytes });
-  for await (const chunk of stream) {
-    for (const frame of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) {
-      yield decodeSessionFrame(frame, maxBytes);
-    }
-  }
-  decoder.end();
-}
-
 interface Pending {
   resolve(body: Uint8Array): void;
   reject(err: SamizdatError): void;
@@ -143,13 +133,13 @@ export class RpcSession {
 
   private async readLoop(maxBytes: number): Promise<void> {
     try {
-      for await (const frame of readFrames(this.stream, maxBytes)) {
+      await readSessionFrames(this.stream, maxBytes, (frame) => {
         const waiter = this.pending.get(frame.id);
-        if (waiter === undefined) continue; // timed out earlier: drop the late answer
+        if (waiter === undefined) return; // timed out earlier: drop the late answer
         this.pending.delete(frame.id);
         if (frame.error !== undefined) waiter.reject(errorFromReply(frame.error));
         else waiter.resolve(frame.body);
-      }
+      }).done;
       this.fail(new SamizdatError('PATH_FAILED', 'the peer closed the session'));
     } catch (cause) {
       this.fail(isSamizdatError(cause) && cause.code !== 'INTERNAL' ? cause : new SamizdatError('PATH_FAILED', 'the session stream failed', { cause }));
@@ -237,14 +227,33 @@ export async function serveSession(
     await writer.write(reply);
   };
 
-  try {
-    for await (const frame of readFrames(stream, maxBytes)) {
+  // Frames wait in `queue` while maxConcurrent run; reading pauses until there is room again.
+  const queue: SessionFrame[] = [];
+  let source: FrameSource | undefined;
+  const pump = (): void => {
+    for (let frame = queue.shift(); frame !== undefined; frame = queue.shift()) {
       const task = answer(frame).catch(() => undefined);
       running.add(task);
-      void task.then(() => running.delete(task));
-      if (running.size >= maxConcurrent) await Promise.race(running);
+      void task.then(() => {
+        running.delete(task);
+        pump();
+      });
+      if (running.size >= maxConcurrent) break;
     }
-    await Promise.all(running);
+    if (queue.length > 0 || running.size >= maxConcurrent) source?.pause();
+    else source?.resume();
+  };
+  try {
+    source = readSessionFrames(stream, maxBytes, (frame) => {
+      queue.push(frame);
+      if (running.size < maxConcurrent) pump();
+      else source?.pause();
+    });
+    await source.done;
+    while (queue.length > 0 || running.size > 0) {
+      if (running.size === 0) pump();
+      await Promise.race(running);
+    }
     await stream.close();
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
