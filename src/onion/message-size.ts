@@ -12,13 +12,13 @@ import { concatBytes } from '../crypto/index.ts';
 import { MAX_FRAME_BYTES, encodeMessage, lengthDelimitedPrefix } from '../wire/index.ts';
 import {
   implicitBytesSize,
-  implicitUint32Size,
+  implicitVarintSize,
   isUint32,
   lengthDelimitedSize,
   varintSize,
   writeBytesField,
   writeImplicitBytes,
-  writeImplicitUint32,
+  writeImplicitVarint,
   writeLengthDelimitedHeader,
 } from '../wire/bytes-fields.ts';
 import { PADDING_BUCKETS } from './padding.ts';
@@ -147,12 +147,12 @@ function encodeHotRequest(init: MessageInitShape<typeof OnionRequestSchema>): Ui
     innerSize += implicitBytesSize(number, bytes);
   }
   const caseNumber = OnionRequestSchema.field[request.case].number;
-  const bare = lengthDelimitedSize(caseNumber, innerSize) + implicitUint32Size(TIMEOUT_FIELD, timeoutMs);
+  const bare = lengthDelimitedSize(caseNumber, innerSize) + implicitVarintSize(TIMEOUT_FIELD, timeoutMs);
   const n = paddingLength(bare, REQUEST_SIZE_SLACK);
   const out = new Uint8Array(bare + paddingFieldSize(n)); // zero-filled: the padding's content
   let at = writeLengthDelimitedHeader(out, 0, caseNumber, innerSize);
   for (const [number, bytes] of fields) at = writeImplicitBytes(out, at, number, bytes ?? EMPTY);
-  at = writeImplicitUint32(out, at, TIMEOUT_FIELD, timeoutMs);
+  at = writeImplicitVarint(out, at, TIMEOUT_FIELD, timeoutMs);
   if (n > 0) writeLengthDelimitedHeader(out, at, PADDING_FIELD, n);
   return out;
 }

@@ -22,13 +22,13 @@ import {
   type CryptoProvider,
 } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
-import { TargetLayerSchema, TargetRequestBodySchema, TargetResponseBodySchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { TargetLayerSchema, TargetResponseBodySchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
 import { checkLayerTime, type LayerClock } from './layer-time.ts';
 import { ONION_KEY_ID_LENGTH, decapsulateWithRing, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
 import { pad, unpad } from './padding.ts';
 import type { ReplayCache } from './replay-cache.ts';
-import { decodeCanonical } from './strict-decode.ts';
+import { decodeRequestBody, decodeResponseBody, decodeTargetLayer, encodeAnswerPadded, encodeOpeningLayer, encodeRequestBodyPadded, encodeSessionLayer } from './target-codec.ts';
 import type { TargetSessionKeys, TargetSessionTable } from './target-sessions.ts';
 
 const TARGET_SALT = utf8('samizdat/v1/onion-target');
@@ -89,7 +89,7 @@ function deriveSession(crypto: CryptoProvider, sharedSecret: Uint8Array, keyId: 
 }
 
 function requestBody(request: Uint8Array, sentAtMs: number): Uint8Array {
-  return pad(encodeMessage(TargetRequestBodySchema, create(TargetRequestBodySchema, { sentAtMs: BigInt(sentAtMs), request })));
+  return encodeRequestBodyPadded(request, sentAtMs);
 }
 
 /**
@@ -106,7 +106,7 @@ export function openTargetSession(crypto: CryptoProvider, target: TargetKey, req
   const { sharedSecret, ciphertext } = hybridEncapsulate(crypto, target.onionPublicKey);
   const keys = deriveSession(crypto, sharedSecret, target.keyId, ciphertext);
   const sealed = crypto.aesGcmSeal(keys.requestKey, nonceOf(0n), padded, concatBytes(OPEN_AAD, target.keyId, ciphertext));
-  const layer = encodeMessage(TargetLayerSchema, create(TargetLayerSchema, { keyId: target.keyId, kemCiphertext: ciphertext, sealed }));
+  const layer = encodeOpeningLayer(target.keyId, ciphertext, sealed);
   return { layer, reply: { responseKey: keys.responseKey, counter: 0n }, session: { ...keys, nextCounter: 1n } };
 }
 
@@ -117,7 +117,7 @@ export function sealSessionRequest(crypto: CryptoProvider, session: ClientTarget
   if (counter >= BigInt(MAX_MESSAGES_PER_KEY)) throw new SamizdatError('NONCE_EXHAUSTED', 'this target session has sealed its maximum; open a new one');
   session.nextCounter = counter + 1n;
   const sealed = crypto.aesGcmSeal(session.requestKey, nonceOf(counter), requestBody(request, 0), concatBytes(SESSION_AAD, session.sessionId));
-  const layer = encodeMessage(TargetLayerSchema, create(TargetLayerSchema, { sessionId: session.sessionId, counter, sealed }));
+  const layer = encodeSessionLayer(session.sessionId, counter, sealed) ?? encodeMessage(TargetLayerSchema, create(TargetLayerSchema, { sessionId: session.sessionId, counter, sealed }));
   return { layer, reply: { responseKey: session.responseKey, counter } };
 }
 
@@ -128,7 +128,7 @@ export interface TargetContext {
 }
 
 function bodyOf(padded: Uint8Array): Uint8Array {
-  return Uint8Array.from(decodeCanonical(TargetRequestBodySchema, unpad(padded)).request);
+  return Uint8Array.from(decodeRequestBody(unpad(padded)).request);
 }
 
 function openSessionForm(crypto: CryptoProvider, sessions: TargetSessionTable, layer: { sessionId: Uint8Array; counter: bigint; sealed: Uint8Array }, fromPeer: string): OpenedTargetRequest {
@@ -158,7 +158,7 @@ export function openTargetRequest(
   context: TargetContext,
 ): OpenedTargetRequest {
   assertBytes('layerBytes', layerBytes);
-  const layer = decodeCanonical(TargetLayerSchema, layerBytes);
+  const layer = decodeTargetLayer(layerBytes);
   const sessionForm = layer.sessionId.length > 0 || layer.counter !== 0n;
   if (sessionForm) {
     if (layer.keyId.length > 0 || layer.kemCiphertext.length > 0) throw new SamizdatError('MALFORMED', 'a target layer has both forms');
@@ -167,7 +167,7 @@ export function openTargetRequest(
   const sharedSecret = decapsulateWithRing(crypto, ring, layer.keyId, layer.kemCiphertext);
   const keys = deriveSession(crypto, sharedSecret, layer.keyId, layer.kemCiphertext);
   const padded = crypto.aesGcmOpen(keys.requestKey, nonceOf(0n), layer.sealed, concatBytes(OPEN_AAD, layer.keyId, layer.kemCiphertext));
-  const body = decodeCanonical(TargetRequestBodySchema, unpad(padded));
+  const body = decodeRequestBody(unpad(padded));
   const rememberUntil = checkLayerTime(body.sentAtMs, context.clock);
   const keyExpiresAtMs = ring.expiresAtMs?.(layer.keyId);
   if (!replay.checkAndRemember(crypto.hash('sha256', layer.kemCiphertext), Math.min(rememberUntil, keyExpiresAtMs ?? Infinity))) {
@@ -186,7 +186,8 @@ function sealBody(crypto: CryptoProvider, reply: TargetReplyKey, body: MessageIn
 /** Seals the target's answer for the request `reply` came from (padded). TOO_LARGE past the largest bucket. */
 export function sealTargetResponse(crypto: CryptoProvider, reply: TargetReplyKey, response: Uint8Array): Uint8Array {
   assertBytes('response', response);
-  return sealBody(crypto, reply, { body: { case: 'answer', value: response } });
+  assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
+  return crypto.aesGcmSeal(reply.responseKey, nonceOf(reply.counter), encodeAnswerPadded(response), RESPONSE_AAD);
 }
 
 /** Seals the typed error the target's handler raised (so WRONG_SWARM and the like reach the client). */
@@ -201,7 +202,7 @@ export function sealTargetError(crypto: CryptoProvider, reply: TargetReplyKey, e
 export function openTargetResponse(crypto: CryptoProvider, reply: TargetReplyKey, sealed: Uint8Array): Uint8Array {
   assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
   assertBytes('sealed', sealed);
-  const body = decodeCanonical(TargetResponseBodySchema, unpad(crypto.aesGcmOpen(reply.responseKey, nonceOf(reply.counter), sealed, RESPONSE_AAD)));
+  const body = decodeResponseBody(unpad(crypto.aesGcmOpen(reply.responseKey, nonceOf(reply.counter), sealed, RESPONSE_AAD)));
   if (body.body.case === 'answer') return Uint8Array.from(body.body.value);
   if (body.body.case === 'error') throw errorFromReply(body.body.value);
   throw new SamizdatError('MALFORMED', 'empty target response');

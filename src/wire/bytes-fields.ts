@@ -63,16 +63,6 @@ export function isUint32(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 }
 
-/** Bytes of a uint32 field with implicit presence: nothing when zero. */
-export function implicitUint32Size(number: number, value: number): number {
-  return value === 0 ? 0 : varintSize(number * 8 + VARINT) + varintSize(value);
-}
-
-/** Writes a uint32 field with implicit presence (nothing when zero). */
-export function writeImplicitUint32(out: Uint8Array, at: number, number: number, value: number): number {
-  return value === 0 ? at : writeVarint(out, writeVarint(out, at, number * 8 + VARINT), value);
-}
-
 /** Bytes of a message made only of `bytes` fields with implicit presence, given in number order. */
 export function bytesMessageSize(fields: readonly (readonly [number, Uint8Array])[]): number {
   let size = 0;
@@ -116,4 +106,32 @@ export function readCanonicalBytesField(bytes: Uint8Array, at: number, number: n
     scale *= 0x80;
   }
   return undefined;
+}
+
+/**
+ * Reads, at `at`, a varint field `number` in its canonical form for implicit presence (one-byte
+ * tag, minimal varint of at most 7 bytes, value not zero): [value, next offset], or undefined.
+ */
+export function readCanonicalVarintField(bytes: Uint8Array, at: number, number: number): [number, number] | undefined {
+  if (number > 15 || bytes[at] !== number * 8 + VARINT) return undefined;
+  let value = 0;
+  let scale = 1;
+  for (let i = 1; i <= 7; i++) {
+    const byte = bytes[at + i];
+    if (byte === undefined || (byte === 0 && i > 1)) return undefined;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return value === 0 ? undefined : [value, at + i + 1];
+    scale *= 0x80;
+  }
+  return undefined;
+}
+
+/** Bytes of a varint field with implicit presence (a non-negative safe integer): nothing when zero. */
+export function implicitVarintSize(number: number, value: number): number {
+  return value === 0 ? 0 : varintSize(number * 8 + VARINT) + varintSize(value);
+}
+
+/** Writes a varint field with implicit presence (nothing when zero). */
+export function writeImplicitVarint(out: Uint8Array, at: number, number: number, value: number): number {
+  return value === 0 ? at : writeVarint(out, writeVarint(out, at, number * 8 + VARINT), value);
 }
