@@ -3,13 +3,13 @@
  * one backward replay window per hop, and the encoding of every OnionRequest the client sends
  * to its guard. Pure: the caller (src/client) owns the session to the guard and the deadlines.
  */
-import { create } from '@bufbuild/protobuf';
 import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { ExitPayloadSchema, OnionResponseSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { decodeMessage, encodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
+import { OnionResponseSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { decodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
 import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts';
-import { assertPeerTarget, toHopAddress } from './hop-address.ts';
+import { encodeExitPayloadBytes } from './exit-codec.ts';
+import { assertPeerTarget } from './hop-address.ts';
 import { encodeOnionRequest } from './message-size.ts';
 import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
 import { openTargetResponse, openTargetSession, sealSessionRequest, type ClientTargetSession, type TargetReplyKey } from './target-layer.ts';
@@ -22,7 +22,7 @@ export function encodeExitPayload(target: PeerTarget, targetLayer: Uint8Array): 
   assertPeerTarget('target', target);
   assertBytes('targetLayer', targetLayer);
   decodeMessage(TargetLayerSchema, targetLayer); // a builder bug, not a peer's: fail here, not at the exit
-  return encodeMessage(ExitPayloadSchema, create(ExitPayloadSchema, { target: toHopAddress(target), targetLayer }));
+  return encodeExitPayloadBytes(target, targetLayer);
 }
 
 /** A PATH_FAILED naming the hop (0 guard, 1 middle, 2 exit, 3 target) and the hop's own error. */

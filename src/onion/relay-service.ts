@@ -10,7 +10,6 @@ import type { CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   DeliverSchema,
-  ExitPayloadSchema,
   OnionRequestSchema,
   OnionResponseSchema,
   type CreateCircuit,
@@ -21,6 +20,7 @@ import {
 } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
 import { createCircuitTable, type Circuit } from './circuit-table.ts';
+import { decodeExitPayload } from './exit-codec.ts';
 import { CIRCUIT_ID_LENGTH } from './client-circuit.ts';
 import { peelCreateLayer } from './create-onion.ts';
 import { fromHopAddress } from './hop-address.ts';
@@ -33,7 +33,6 @@ import { createRelaySessionPool } from './session-pool.ts';
 import { openTargetRequest, sealTargetError, sealTargetResponse } from './target-layer.ts';
 import { createTargetSessionTable } from './target-sessions.ts';
 import type { LayerClock } from './layer-time.ts';
-import { decodeCanonical } from './strict-decode.ts';
 
 /** The libp2p protocol of onion routing. */
 export const ONION_PROTOCOL = '/samizdat/onion/1.0.0';
@@ -177,7 +176,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   /** The exit's part: send the target layer to the target and return its sealed answer. */
   const exitDeliver = async (fromPeer: string, circuit: Circuit, plaintext: Uint8Array, budget: Budget): Promise<BackwardContent> => {
-    const payload = decodeCanonical(ExitPayloadSchema, plaintext);
+    const payload = decodeExitPayload(plaintext);
     const target = fromHopAddress(payload.target);
     const layer = payload.targetLayer;
     observe({ role: 'exit', kind: 'relay', fromPeer, toPeer: target.peerId, circuitId: circuit.circuitId, plaintext });
