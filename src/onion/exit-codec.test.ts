@@ -2,18 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import { isSamizdatError } from '../errors.ts';
+import { byteVariants, decodeOutcome as outcome } from '../../test/support/decode-agreement.ts';
 import { ExitPayloadSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeExitPayload, encodeExitPayloadBytes } from './exit-codec.ts';
 import { decodeCanonical } from './strict-decode.ts';
-
-function outcome(decode: () => unknown): unknown {
-  try {
-    return decode();
-  } catch (err) {
-    return isSamizdatError(err) ? err.code : err;
-  }
-}
 
 // Any text, including a leading U+FEFF and non-ASCII, and the usual peer IDs and multiaddrs.
 const texts = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constant('\uFEFFpeer'), fc.constant('/ip4/127.0.0.1/tcp/4001'));
@@ -33,9 +25,7 @@ describe('exit payload, by hand', () => {
     fc.assert(
       fc.property(targets, fc.uint8Array({ maxLength: 600 }), fc.nat(), fc.nat(255), fc.uint8Array({ maxLength: 60 }), (target, targetLayer, at, byte, noise) => {
         const encoded = toBinary(ExitPayloadSchema, create(ExitPayloadSchema, { target, targetLayer }));
-        const changed = encoded.slice();
-        if (changed.length > 0) changed[at % changed.length] = byte;
-        for (const bytes of [encoded, encoded.subarray(0, at % (encoded.length + 1)), changed, noise, Uint8Array.from([...encoded, byte])]) {
+        for (const bytes of byteVariants(encoded, at, byte, noise)) {
           assert.deepEqual(outcome(() => decodeExitPayload(bytes)), outcome(() => decodeCanonical(ExitPayloadSchema, bytes)));
         }
       }),

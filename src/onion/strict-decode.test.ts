@@ -2,25 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import { isSamizdatError } from '../errors.ts';
+import { byteVariants as variants, decodeOutcome as outcome } from '../../test/support/decode-agreement.ts';
 import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeBackwardBody, decodeCanonical, decodeSealedLayer } from './strict-decode.ts';
-
-/** The decoded message, or the error code thrown. */
-function outcome(decode: () => unknown): unknown {
-  try {
-    return decode();
-  } catch (err) {
-    return isSamizdatError(err) ? err.code : err;
-  }
-}
-
-/** Encodings, their prefixes, changed bytes and random bytes: the fast reader must agree with decodeCanonical. */
-function variants(encoded: Uint8Array, at: number, byte: number, noise: Uint8Array): Uint8Array[] {
-  const changed = encoded.slice();
-  if (changed.length > 0) changed[at % changed.length] = byte;
-  return [encoded, encoded.subarray(0, at % (encoded.length + 1)), changed, noise, Uint8Array.from([...encoded, byte])];
-}
 
 describe('strict layer decoding, read by hand', () => {
   it('a sealed layer decodes exactly as decodeCanonical decodes it, or fails the same way', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import { isSamizdatError } from '../errors.ts';
+import { byteVariants as variants, decodeOutcome as outcome } from '../../test/support/decode-agreement.ts';
 import { TargetLayerSchema, TargetRequestBodySchema, TargetResponseBodySchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { pad } from './padding.ts';
 import { decodeCanonical } from './strict-decode.ts';
@@ -15,22 +15,6 @@ import {
   encodeRequestBodyPadded,
   encodeSessionLayer,
 } from './target-codec.ts';
-
-/** The decoded message, or the error code thrown. */
-function outcome(decode: () => unknown): unknown {
-  try {
-    return decode();
-  } catch (err) {
-    return isSamizdatError(err) ? err.code : err;
-  }
-}
-
-/** Encodings, a prefix, a changed byte, a byte added, random bytes. */
-function variants(encoded: Uint8Array, at: number, byte: number, noise: Uint8Array): Uint8Array[] {
-  const changed = encoded.slice();
-  if (changed.length > 0) changed[at % changed.length] = byte;
-  return [encoded, encoded.subarray(0, at % (encoded.length + 1)), changed, noise, Uint8Array.from([...encoded, byte])];
-}
 
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength });
 const counters = fc.oneof(fc.bigInt({ min: 0n, max: 1_000n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));

@@ -86,6 +86,23 @@ export function encodeOneofBytes(number: number, value: Uint8Array): Uint8Array 
 }
 
 /**
+ * Reads a varint of at most `maxBytes` bytes at `at`: [value, next offset], or undefined when it is
+ * cut short, longer, or (with `minimal`) not in its shortest form (a last byte of zero).
+ */
+export function readVarint(bytes: Uint8Array, at: number, maxBytes: number, minimal: boolean): [number, number] | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < maxBytes; i++) {
+    const byte = bytes[at + i];
+    if (byte === undefined || (minimal && byte === 0 && i > 0)) return undefined;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [value, at + i + 1];
+    scale *= 0x80;
+  }
+  return undefined;
+}
+
+/**
  * Reads, at `at`, a length-delimited field `number` in its one canonical form (one-byte tag,
  * minimal length varint of at most 4 bytes, content within `bytes`): [content view, next offset],
  * or undefined for anything else. For hand-written readers that hand every other layout to
@@ -93,19 +110,10 @@ export function encodeOneofBytes(number: number, value: Uint8Array): Uint8Array 
  */
 export function readCanonicalBytesField(bytes: Uint8Array, at: number, number: number): [Uint8Array, number] | undefined {
   if (number > 15 || bytes[at] !== number * 8 + LENGTH_DELIMITED) return undefined;
-  let length = 0;
-  let scale = 1;
-  for (let i = 1; i <= 4; i++) {
-    const byte = bytes[at + i];
-    if (byte === undefined || (byte === 0 && i > 1)) return undefined; // truncated, or not minimal
-    length += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) {
-      const start = at + i + 1;
-      return start + length <= bytes.length ? [bytes.subarray(start, start + length), start + length] : undefined;
-    }
-    scale *= 0x80;
-  }
-  return undefined;
+  const read = readVarint(bytes, at + 1, 4, true);
+  if (read === undefined) return undefined;
+  const [length, start] = read;
+  return start + length <= bytes.length ? [bytes.subarray(start, start + length), start + length] : undefined;
 }
 
 /**
@@ -114,16 +122,8 @@ export function readCanonicalBytesField(bytes: Uint8Array, at: number, number: n
  */
 export function readCanonicalVarintField(bytes: Uint8Array, at: number, number: number): [number, number] | undefined {
   if (number > 15 || bytes[at] !== number * 8 + VARINT) return undefined;
-  let value = 0;
-  let scale = 1;
-  for (let i = 1; i <= 7; i++) {
-    const byte = bytes[at + i];
-    if (byte === undefined || (byte === 0 && i > 1)) return undefined;
-    value += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return value === 0 ? undefined : [value, at + i + 1];
-    scale *= 0x80;
-  }
-  return undefined;
+  const read = readVarint(bytes, at + 1, 7, true);
+  return read === undefined || read[0] === 0 ? undefined : read;
 }
 
 /** Bytes of a varint field with implicit presence (a non-negative safe integer): nothing when zero. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
+import { decodeOutcome } from '../../test/support/decode-agreement.ts';
 import { isSamizdatError } from '../errors.ts';
 import { decodeMessage } from './codec.ts';
 import { ErrorReplySchema, SessionFrameSchema } from './gen/samizdat/v1/frame_pb.ts';
@@ -15,22 +16,9 @@ const frames = fc.record({
   error: fc.option(fc.record({ code: fc.constantFrom('MALFORMED', 'PATH_FAILED'), message: fc.string({ maxLength: 40 }), retryAfterMs: fc.bigInt({ min: 0n, max: 10_000n }) }), { nil: undefined }),
 });
 
-/** What decodeMessage gives, or the error code it throws. */
-function reference(bytes: Uint8Array, maxBytes = MAX): unknown {
-  try {
-    return decodeMessage(SessionFrameSchema, bytes, { maxBytes });
-  } catch (err) {
-    return isSamizdatError(err) ? err.code : err;
-  }
-}
-
-function fast(bytes: Uint8Array, maxBytes = MAX): unknown {
-  try {
-    return decodeSessionFrame(bytes, maxBytes);
-  } catch (err) {
-    return isSamizdatError(err) ? err.code : err;
-  }
-}
+/** What decodeMessage gives, or the error code it throws; and the same of the hand-written reader. */
+const reference = (bytes: Uint8Array, maxBytes = MAX): unknown => decodeOutcome(() => decodeMessage(SessionFrameSchema, bytes, { maxBytes }));
+const fast = (bytes: Uint8Array, maxBytes = MAX): unknown => decodeOutcome(() => decodeSessionFrame(bytes, maxBytes));
 
 describe('session frame codec', () => {
   it('encodes every frame byte for byte as toBinary', () => {

@@ -8,7 +8,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { decodeMessage, encodeMessage } from './codec.ts';
-import { implicitBytesSize, varintSize, writeImplicitBytes, writeVarint } from './bytes-fields.ts';
+import { implicitBytesSize, readVarint, varintSize, writeImplicitBytes, writeVarint } from './bytes-fields.ts';
 import { SessionFrameSchema, type ErrorReply, type SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
 import { SamizdatError } from '../errors.ts';
 
@@ -49,20 +49,6 @@ export function encodeSessionFrame(frame: SessionFrameInit, maxBytes: number): U
   return out;
 }
 
-/** Reads a varint of at most 7 bytes at `at`: [value, next offset], or undefined. */
-function readShortVarint(bytes: Uint8Array, at: number): [number, number] | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 7; i++) {
-    const byte = bytes[at + i];
-    if (byte === undefined) return undefined;
-    value += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return [value, at + i + 1];
-    scale *= 0x80;
-  }
-  return undefined;
-}
-
 /** The frame in `bytes`, as decodeMessage(SessionFrameSchema, bytes, { maxBytes }) gives it. */
 export function decodeSessionFrame(bytes: Uint8Array, maxBytes: number): SessionFrame {
   if (bytes.length <= maxBytes) {
@@ -77,13 +63,13 @@ function readIdAndBody(bytes: Uint8Array): SessionFrame | undefined {
   let at = 0;
   let id = 0;
   if (bytes[at] === ID_TAG) {
-    const read = readShortVarint(bytes, at + 1);
+    const read = readVarint(bytes, at + 1, 7, false);
     if (read === undefined) return undefined;
     [id, at] = read;
   }
   let body: Uint8Array = new Uint8Array(0);
   if (bytes[at] === BODY_TAG) {
-    const read = readShortVarint(bytes, at + 1);
+    const read = readVarint(bytes, at + 1, 7, false);
     if (read === undefined) return undefined;
     const [length, start] = read;
     if (start + length > bytes.length) return undefined;
