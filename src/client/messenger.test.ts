@@ -212,6 +212,29 @@ describe('messenger over an in-memory network', () => {
     assert.deepEqual(bob.db.messages.list(mallory.identity), []);
   });
 
+  it('past MAX_PENDING_REQUESTS pending requests, a new stranger is dropped unread until the user answers one', async () => {
+    const net = createMemoryNetwork(crypto);
+    const keys = deriveAccountKeys(crypto, generateRecoveryPhrase((n) => crypto.randomBytes(n)));
+    const db = openProfileDb({ path: ':memory:', crypto, now: Date.now, account: keys });
+    const { swarm, mailbox } = net.view();
+    const bob = createMessenger({ crypto, now: Date.now, db, keys, swarm, mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4, maxPendingRequests: 2 });
+    await bob.prepare();
+    const strangers = [person(net), person(net), person(net)];
+    for (const s of strangers) await s.messenger.prepare();
+    const [first, second, third] = strangers as [Person, Person, Person];
+    await first.messenger.send(keys.accountId, 'one');
+    await second.messenger.send(keys.accountId, 'two');
+    assert.deepEqual((await bob.receive()).map((m) => m.text), ['one', 'two']);
+    await third.messenger.send(keys.accountId, 'three');
+    assert.deepEqual(await bob.receive(), [], 'the list is full: dropped unread');
+    assert.equal(db.contacts.get(third.accountId), undefined, 'nothing kept of the third');
+    assert.equal(net.bodies('inbox').length, 0, 'and deleted from the swarm');
+    declineRequest(db, first.accountId);
+    await third.messenger.send(keys.accountId, 'three again');
+    assert.deepEqual((await bob.receive()).map((m) => [m.text, m.request]), [['three again', true]]);
+    assert.deepEqual(listRequests(db).map((c) => c.accountId).sort(), [second.accountId, third.accountId].sort());
+  });
+
   it('with requests off, strangers are dropped; contacts still get through', async () => {
     const net = createMemoryNetwork(crypto);
     const alice = person(net);

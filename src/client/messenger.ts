@@ -115,6 +115,8 @@ export interface MessengerOptions {
    * (a UI showing it as 'sending' updates it); `error` when it failed.
    */
   readonly onResumed?: (outcome: ResumedSend) => void;
+  /** Pending requests kept before strangers' first messages are dropped (default MAX_PENDING_REQUESTS). */
+  readonly maxPendingRequests?: number;
 }
 
 export interface Messenger {
@@ -262,7 +264,7 @@ export function createMessenger(options: MessengerOptions): Messenger {
       let result: IncomingMessage | undefined;
       try {
         const opened = openFromPeer(crypto, db, own, prekeys, message.body, receivedAt);
-        const standing = standingOf(db, opened.sender);
+        const standing = standingOf(db, opened.sender, options.maxPendingRequests);
         const content = standing === 'contact' || standing === 'request' ? decodeChatContent(opened.plaintext) : undefined;
         // A first message we already have, opened again (re-deposited after its seen entry and
         // handshake memory expired, while its prekeys still exist): it must not replace the session.

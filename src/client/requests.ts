@@ -21,6 +21,13 @@ import type { ProfileDb } from './profile-db.ts';
 /** The setting that turns requests off ("off") or on (anything else; on by default). */
 export const REQUESTS_SETTING = 'requests';
 
+/**
+ * Pending requests a profile keeps. A stranger's first message past it is dropped unread, as with
+ * requests off, until the user accepts, declines or blocks some: strangers pay proof of work per
+ * deposit, but many accounts could still fill the disk and the requests list without end.
+ */
+export const MAX_PENDING_REQUESTS = 500;
+
 /** What happens to a message from `sender`. */
 export type SenderStanding = 'contact' | 'request' | 'blocked' | 'refused';
 
@@ -33,9 +40,9 @@ export function setRequestsEnabled(db: ProfileDb, enabled: boolean): void {
 }
 
 /** How a message from `sender` is treated, given the contacts and the settings. */
-export function standingOf(db: ProfileDb, sender: Uint8Array): SenderStanding {
+export function standingOf(db: ProfileDb, sender: Uint8Array, maxPending: number = MAX_PENDING_REQUESTS): SenderStanding {
   const contact = db.contacts.get(sender);
-  if (contact === undefined) return requestsEnabled(db) ? 'request' : 'refused';
+  if (contact === undefined) return requestsEnabled(db) && listRequests(db).length < maxPending ? 'request' : 'refused';
   if (contact.state === 'blocked') return 'blocked';
   return contact.state === 'request' ? 'request' : 'contact';
 }
