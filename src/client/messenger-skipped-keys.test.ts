@@ -9,6 +9,7 @@ import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
 import { SKIPPED_KEY_TTL_MS } from '../e2e/ratchet-limits.ts';
 import { twoParties } from '../../test/support/profile-party.ts';
 import { createMessenger } from './messenger.ts';
+import { MAX_REQUEST_SKIPPED_KEYS } from './requests.ts';
 import { loadPeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
@@ -48,5 +49,27 @@ describe('messenger: skipped message keys', () => {
     // A new process of Bob's profile: its first prepare sweeps.
     await messenger(bob, view.swarm).prepare({ force: true });
     assert.equal(skipped(), 0, 'expired keys are gone from disk though the session was not used');
+  });
+
+  it('a pending request keeps at most MAX_REQUEST_SKIPPED_KEYS of them', async () => {
+    const { view, alice, bob, now } = twoParties(crypto);
+    let lose = false;
+    const lossy: SwarmMailbox = {
+      ...view.swarm,
+      store: (o) => (lose && o.namespace === 'inbox' ? Promise.resolve({ id: crypto.randomBytes(32), expiresAtMs: now() + HOUR, replicas: 5, target: view.swarm.swarmOf(o.account)[0]! }) : view.swarm.store(o)),
+    };
+    const a = createMessenger({ crypto, now, db: alice.db, keys: alice.keys, swarm: lossy, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
+    const b = createMessenger({ crypto, now, db: bob.db, keys: bob.keys, swarm: view.swarm, mailbox: view.mailbox, prekeyRotationMs: 12 * HOUR, depositPowBits: 4 });
+    await a.prepare();
+    await b.prepare();
+    await a.send(bob.keys.accountId, 'hello');
+    await b.receive();
+    lose = true;
+    for (let i = 0; i < MAX_REQUEST_SKIPPED_KEYS + 10; i++) await a.send(bob.keys.accountId, `lost ${i}`);
+    lose = false;
+    await a.send(bob.keys.accountId, 'still a stranger');
+    assert.deepEqual((await b.receive()).map((m) => [m.text, m.request]), [['still a stranger', true]]);
+    const skipped = loadPeerRecord(crypto, bob.db, alice.keys.identityPublicKey).current?.ratchet.skipped.entries.size;
+    assert.equal(skipped, MAX_REQUEST_SKIPPED_KEYS, 'a stranger cannot make us keep more');
   });
 });

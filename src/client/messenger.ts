@@ -32,8 +32,8 @@ import { PREKEY_RETENTION_MS, createPrekeyManager, type PrekeyManager } from './
 import { createOutboxDelivery, type ResumedSend } from './outbox-delivery.ts';
 import { createProcessLiveness, type ProcessLiveness } from './process-liveness.ts';
 import type { ProfileDb } from './profile-db.ts';
-import { acceptRequest, ensureRequest, standingOf } from './requests.ts';
-import { loadPeerRecord, openFromPeer, partedRecord, purgeExpiredSkippedKeys, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
+import { MAX_REQUEST_SKIPPED_KEYS, acceptRequest, ensureRequest, standingOf } from './requests.ts';
+import { limitSkippedKeys, loadPeerRecord, openFromPeer, partedRecord, purgeExpiredSkippedKeys, rememberHandshake, savePeerRecord, sealForPeer, type PeerRecord } from './session-crypto.ts';
 import type { SwarmMailbox } from './swarm-mailbox.ts';
 
 /** A send succeeds once this many members of the recipient's swarm hold the envelope. */
@@ -270,7 +270,8 @@ export function createMessenger(options: MessengerOptions): Messenger {
         // handshake memory expired, while its prekeys still exist): it must not replace the session.
         const replayedStart = content !== undefined && opened.handshakeDigest !== undefined && content.body.kind === 'text' && db.messages.get(opened.sender, toHex(content.messageId)) !== undefined;
         if (content !== undefined && !replayedStart) {
-          savePeerRecord(crypto, db, opened.sender, content.depositKey === undefined ? opened.record : { ...opened.record, peerDepositKey: content.depositKey });
+          const record = standing === 'request' ? limitSkippedKeys(opened.record, MAX_REQUEST_SKIPPED_KEYS) : opened.record;
+          savePeerRecord(crypto, db, opened.sender, content.depositKey === undefined ? record : { ...record, peerDepositKey: content.depositKey });
           if (opened.handshakeDigest !== undefined) rememberHandshake(db, opened.handshakeDigest, receivedAt);
           const contact = standing === 'request' ? ensureRequest(db, opened.sender) : db.contacts.get(opened.sender);
           const known = contact?.identityX25519;

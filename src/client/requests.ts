@@ -28,6 +28,13 @@ export const REQUESTS_SETTING = 'requests';
  */
 export const MAX_PENDING_REQUESTS = 500;
 
+/**
+ * Skipped message keys kept per session of a pending request (a contact's sessions keep up to
+ * MAX_SKIPPED_MESSAGE_KEYS, 2,000). A stranger's first message can claim to be its 2,000th and
+ * so make us store 2,000 keys, about 200 KB, for each of MAX_PENDING_REQUESTS strangers.
+ */
+export const MAX_REQUEST_SKIPPED_KEYS = 50;
+
 /** What happens to a message from `sender`. */
 export type SenderStanding = 'contact' | 'request' | 'blocked' | 'refused';
 

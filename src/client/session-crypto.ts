@@ -21,7 +21,7 @@ import { decodeSessionMessage, encodeSessionMessage } from '../e2e/content.ts';
 import { initiateHandshake, respondHandshake, type HandshakeIdentity } from '../e2e/pqxdh.ts';
 import { decodeRatchetState, encodeRatchetState, initReceiverRatchet, initSenderRatchet, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../e2e/ratchet.ts';
 import { openEnvelope, sealEnvelope } from '../e2e/sealed-envelope.ts';
-import { purgeExpired } from '../e2e/skipped-keys.ts';
+import { purgeExpired, trimSkipped } from '../e2e/skipped-keys.ts';
 import type { PrekeyBundle } from '../identity/prekey-bundle.ts';
 import { ClientSessionSchema, PeerSessionRecordSchema, type PeerSessionRecord } from '../wire/gen/samizdat/v1/client_pb.ts';
 import { decodeMessage, encodeMessage } from '../wire/index.ts';
@@ -252,6 +252,15 @@ export function openFromPeer(
     sessionReset: sessions.length > 0 || record.damaged === true,
     handshakeDigest,
   };
+}
+
+/** The record with at most `max` skipped message keys kept per session (the newest). */
+export function limitSkippedKeys(record: PeerRecord, max: number): PeerRecord {
+  const limit = (session: Session): Session => {
+    const skipped = trimSkipped(session.ratchet.skipped, max);
+    return skipped === session.ratchet.skipped ? session : { ...session, ratchet: { ...session.ratchet, skipped } };
+  };
+  return { ...record, current: record.current === undefined ? undefined : limit(record.current), archived: record.archived.map(limit) };
 }
 
 /** The record after the peer's messages stopped opening: no current session, so the next send starts a handshake. */

@@ -95,6 +95,14 @@ export function purgeExpired(store: SkippedKeys, nowMs: number): SkippedKeys {
   return draft.freeze();
 }
 
+/** The store with only its newest `max` entries (the same object when it has no more). */
+export function trimSkipped(store: SkippedKeys, max: number): SkippedKeys {
+  if (store.entries.size <= max) return store;
+  const draft = new Draft(store);
+  draft.evict(max);
+  return draft.freeze();
+}
+
 /** The store with `added` appended (in order), then the oldest dropped down to MAX_SKIPPED_MESSAGE_KEYS. */
 export function addSkipped(store: SkippedKeys, added: readonly SkippedKey[], max = MAX_SKIPPED_MESSAGE_KEYS): SkippedKeys {
   if (added.length === 0) return store;
