@@ -23,6 +23,26 @@ export function array(value: unknown, what: string): readonly unknown[] {
   return value;
 }
 
+/**
+ * The items of a list that parse; an item that does not (a state this version does not know, a
+ * field missing) is left out and logged, so one odd row cannot blank a whole list. A value that
+ * is not a list at all is still MALFORMED.
+ */
+export function items<T>(value: unknown, what: string, parse: (item: unknown) => T): T[] {
+  const out: T[] = [];
+  let skipped = 0;
+  for (const item of array(value, what)) {
+    try {
+      out.push(parse(item));
+    } catch (err) {
+      if (!(err instanceof MalformedError)) throw err;
+      skipped += 1;
+    }
+  }
+  if (skipped > 0) console.warn(`samizdat: left out ${skipped} unexpected item(s) of a ${what}`);
+  return out;
+}
+
 export function string(o: JsonObject, key: string): string {
   const v = o[key];
   if (typeof v !== 'string') throw new MalformedError(`field "${key}"`);

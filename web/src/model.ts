@@ -1,5 +1,5 @@
 /** The shapes of the local HTTP API (the contract in issue 7's design) and their parsers. */
-import { array, boolean, flag, number, numberOrNull, object, oneOf, string, stringOrNull, type JsonObject } from './json.ts';
+import { boolean, flag, items, number, numberOrNull, object, oneOf, string, stringOrNull, type JsonObject } from './json.ts';
 
 export const CONTACT_STATES = ['accepted', 'request', 'blocked'] as const;
 export type ContactState = (typeof CONTACT_STATES)[number];
@@ -87,7 +87,7 @@ export function parseContact(v: unknown): Contact {
 }
 
 export function parseContacts(v: unknown): Contact[] {
-  return array(v, 'contact list').map(parseContact);
+  return items(v, 'contact list', parseContact);
 }
 
 export function parseMessage(v: unknown): Message {
@@ -103,7 +103,7 @@ export function parseMessage(v: unknown): Message {
 }
 
 export function parseMessages(v: unknown): Message[] {
-  return array(v, 'message list').map(parseMessage);
+  return items(v, 'message list', parseMessage);
 }
 
 function parseLast(o: JsonObject): Conversation['last'] {
@@ -114,7 +114,7 @@ function parseLast(o: JsonObject): Conversation['last'] {
 }
 
 export function parseConversations(v: unknown): Conversation[] {
-  return array(v, 'conversation list').map((item) => {
+  return items(v, 'conversation list', (item) => {
     const o = object(item, 'conversation');
     const state = o['state'] === null || o['state'] === undefined ? null : oneOf(o, 'state', CONTACT_STATES);
     return { accountId: string(o, 'accountId'), name: stringOrNull(o, 'name'), verified: flag(o, 'verified'), state, last: parseLast(o) };
@@ -122,9 +122,9 @@ export function parseConversations(v: unknown): Conversation[] {
 }
 
 export function parseRequests(v: unknown): MessageRequest[] {
-  return array(v, 'request list').map((item) => {
+  return items(v, 'request list', (item) => {
     const o = object(item, 'request');
-    const messages = array(o['messages'] ?? [], 'request messages').map((m) => {
+    const messages = items(o['messages'] ?? [], 'request messages', (m) => {
       const mo = object(m, 'request message');
       return { id: string(mo, 'id'), text: string(mo, 'text'), sentAt: number(mo, 'sentAt') };
     });
