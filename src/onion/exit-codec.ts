@@ -6,6 +6,7 @@
  * and a layer, and hands anything else to decodeCanonical, so it agrees with decodeCanonical on
  * every input (exit-codec.test.ts). Pure.
  */
+import { utf8 } from '../crypto/index.ts';
 import { lengthDelimitedSize, readCanonicalBytesField, writeBytesField, writeLengthDelimitedHeader } from '../wire/bytes-fields.ts';
 import { ExitPayloadSchema, HopAddressSchema, type ExitPayload } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import type { PeerTarget } from '../wire/index.ts';
@@ -15,11 +16,6 @@ const TARGET = 1;
 const TARGET_LAYER = 2;
 const PEER_ID = 1;
 const ADDRESS = 2;
-
-const utf8 = (text: string): Uint8Array => {
-  const bytes = Buffer.from(text, 'utf8');
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-};
 
 /** encode(ExitPayload{target, targetLayer}); the caller has checked `target` (assertPeerTarget). */
 export function encodeExitPayloadBytes(target: PeerTarget, targetLayer: Uint8Array): Uint8Array {

@@ -19,10 +19,8 @@ export function toHopAddress(target: PeerTarget): HopAddress {
   return create(HopAddressSchema, { peerId: target.peerId, addresses: [...target.addresses] });
 }
 
-/** A PeerTarget from an untrusted HopAddress; MALFORMED when empty or over the limits above. */
-export function fromHopAddress(address: HopAddress | undefined): PeerTarget {
-  if (address === undefined) throw new SamizdatError('MALFORMED', 'hop address is missing');
-  const { peerId, addresses } = address;
+/** MALFORMED unless a peer ID and its addresses are within the limits above. */
+function checkHop(peerId: string, addresses: readonly string[]): void {
   if (peerId.length === 0 || peerId.length > MAX_PEER_ID_LENGTH) {
     throw new SamizdatError('MALFORMED', 'hop peer ID is empty or too long');
   }
@@ -32,13 +30,20 @@ export function fromHopAddress(address: HopAddress | undefined): PeerTarget {
   for (const a of addresses) {
     if (a.length === 0 || a.length > MAX_ADDRESS_LENGTH) throw new SamizdatError('MALFORMED', 'hop address is empty or too long');
   }
+}
+
+/** A PeerTarget from an untrusted HopAddress; MALFORMED when empty or over the limits above. */
+export function fromHopAddress(address: HopAddress | undefined): PeerTarget {
+  if (address === undefined) throw new SamizdatError('MALFORMED', 'hop address is missing');
+  const { peerId, addresses } = address;
+  checkHop(peerId, addresses);
   return { peerId, addresses: [...addresses] };
 }
 
 /** Throws INVALID_ARGUMENT unless `target` would pass fromHopAddress (for builders). */
 export function assertPeerTarget(name: string, target: PeerTarget): void {
   try {
-    fromHopAddress(toHopAddress(target));
+    checkHop(target.peerId, [...target.addresses]); // what fromHopAddress checks, without building the message
   } catch (cause) {
     throw new SamizdatError('INVALID_ARGUMENT', `${name} is not a valid hop address`, { cause });
   }

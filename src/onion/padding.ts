@@ -25,12 +25,21 @@ export function bucketFor(length: number): number {
   });
 }
 
+/**
+ * A padded buffer for a payload of `length` bytes, its marker and zeros already in place: the
+ * caller writes the payload at 0 (for payloads encoded straight into their bucket). TOO_LARGE as pad.
+ */
+export function paddedBuffer(length: number): Uint8Array {
+  const out = new Uint8Array(bucketFor(length));
+  out[length] = 0x80;
+  return out;
+}
+
 /** `bytes` followed by 0x80 and zeros up to its bucket; TOO_LARGE over MAX_PADDED_PAYLOAD_BYTES. */
 export function pad(bytes: Uint8Array): Uint8Array {
   assertBytes('bytes', bytes);
-  const out = new Uint8Array(bucketFor(bytes.length));
+  const out = paddedBuffer(bytes.length);
   out.set(bytes);
-  out[bytes.length] = 0x80;
   return out;
 }
 

@@ -9,6 +9,7 @@
  * and the readers agree with decodeCanonical on every input (target-codec.test.ts). Pure.
  */
 import {
+  encodeBytesMessage,
   implicitBytesSize,
   implicitVarintSize,
   lengthDelimitedSize,
@@ -26,13 +27,11 @@ import {
   type TargetRequestBody,
   type TargetResponseBody,
 } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { bucketFor } from './padding.ts';
+import { paddedBuffer } from './padding.ts';
 import { decodeCanonical } from './strict-decode.ts';
 
 /** Counters and clocks below this are written and read by hand (varints of at most 7 bytes). */
 const FAST_LIMIT = 2 ** 48;
-/** The ISO/IEC 7816-4 padding marker (padding.ts). */
-const PAD_MARKER = 0x80;
 
 // TargetLayer { key_id = 1; kem_ciphertext = 2; sealed = 3; session_id = 4; uint64 counter = 5 }
 const KEY_ID = 1;
@@ -49,25 +48,26 @@ const ANSWER = 1;
 /** pad(encode(TargetRequestBody{sentAtMs, request})): the body written into its bucket. TOO_LARGE as pad. */
 export function encodeRequestBodyPadded(request: Uint8Array, sentAtMs: number): Uint8Array {
   const size = implicitVarintSize(SENT_AT, sentAtMs) + implicitBytesSize(REQUEST, request);
-  const out = new Uint8Array(bucketFor(size));
-  const at = writeImplicitBytes(out, writeImplicitVarint(out, 0, SENT_AT, sentAtMs), REQUEST, request);
-  out[at] = PAD_MARKER;
+  const out = paddedBuffer(size);
+  writeImplicitBytes(out, writeImplicitVarint(out, 0, SENT_AT, sentAtMs), REQUEST, request);
   return out;
 }
 
 /** pad(encode(TargetResponseBody{answer})). TOO_LARGE as pad. */
 export function encodeAnswerPadded(answer: Uint8Array): Uint8Array {
   const size = lengthDelimitedSize(ANSWER, answer.length); // a oneof member is written even when empty
-  const out = new Uint8Array(bucketFor(size));
-  out[writeBytesField(out, 0, ANSWER, answer)] = PAD_MARKER;
+  const out = paddedBuffer(size);
+  writeBytesField(out, 0, ANSWER, answer);
   return out;
 }
 
 /** encode(TargetLayer) of the opening form (key_id, kem_ciphertext, sealed). */
 export function encodeOpeningLayer(keyId: Uint8Array, kemCiphertext: Uint8Array, sealed: Uint8Array): Uint8Array {
-  const out = new Uint8Array(implicitBytesSize(KEY_ID, keyId) + implicitBytesSize(KEM_CIPHERTEXT, kemCiphertext) + implicitBytesSize(SEALED, sealed));
-  writeImplicitBytes(out, writeImplicitBytes(out, writeImplicitBytes(out, 0, KEY_ID, keyId), KEM_CIPHERTEXT, kemCiphertext), SEALED, sealed);
-  return out;
+  return encodeBytesMessage([
+    [KEY_ID, keyId],
+    [KEM_CIPHERTEXT, kemCiphertext],
+    [SEALED, sealed],
+  ]);
 }
 
 /** encode(TargetLayer) of the session form (sealed, session_id, counter); counter below 2^48. */
