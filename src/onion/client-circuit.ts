@@ -5,11 +5,12 @@
  */
 import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { OnionResponseSchema, TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
 import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts';
 import { encodeExitPayloadBytes } from './exit-codec.ts';
 import { assertPeerTarget } from './hop-address.ts';
+import { decodeOnionResponse } from './hop-message-decode.ts';
 import { encodeOnionRequest } from './message-size.ts';
 import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
 import { openTargetResponse, openTargetSession, sealSessionRequest, type ClientTargetSession, type TargetReplyKey } from './target-layer.ts';
@@ -170,7 +171,7 @@ export class OnionCircuit {
   private peel(responseBytes: Uint8Array, expected: 'created' | 'relayed'): Uint8Array {
     let sealed: Uint8Array;
     try {
-      const response = decodeMessage(OnionResponseSchema, responseBytes);
+      const response = decodeOnionResponse(responseBytes);
       if (response.response.case === 'error') throw errorFromReply(response.response.value);
       if (response.response.case !== expected) throw new SamizdatError('MALFORMED', `the guard answered ${String(response.response.case)}, not ${expected}`);
       sealed = response.response.value;

@@ -10,20 +10,19 @@ import type { CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import {
   DeliverSchema,
-  OnionRequestSchema,
-  OnionResponseSchema,
   type CreateCircuit,
   type Deliver,
   type DestroyCircuit,
   type OnionRequest,
   type RelayData,
 } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { decodeMessage, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
+import { errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
 import { createCircuitTable, type Circuit } from './circuit-table.ts';
 import { decodeExitPayload } from './exit-codec.ts';
 import { CIRCUIT_ID_LENGTH } from './client-circuit.ts';
 import { peelCreateLayer } from './create-onion.ts';
 import { fromHopAddress } from './hop-address.ts';
+import { decodeOnionRequest, decodeOnionResponse } from './hop-message-decode.ts';
 import { encodeOnionRequest, encodeOnionResponse } from './message-size.ts';
 import type { OnionKeyRing } from './onion-keys.ts';
 import { openLayer, sealBackward, type BackwardContent } from './relay-layer.ts';
@@ -124,7 +123,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     const target = options.resolveNext === undefined ? named : await options.resolveNext(named);
     if (target === undefined) throw new SamizdatError('PATH_FAILED', 'the next hop is not a node of the consensus', { detail: { peerId: named.peerId } });
     const bytes = await pool.request(target, body(timeoutMs), { timeoutMs, signal: budget.signal });
-    return decodeMessage(OnionResponseSchema, bytes);
+    return decodeOnionResponse(bytes);
   };
 
   const sealFor = (circuit: Circuit, content: BackwardContent) => sealBackward(circuit.backward, content);
@@ -183,7 +182,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     try {
       const answer =
         target.peerId === transport.peerId
-          ? decodeMessage(OnionResponseSchema, await handleDeliver(transport.peerId, create(DeliverSchema, { layer }), budget))
+          ? decodeOnionResponse(await handleDeliver(transport.peerId, create(DeliverSchema, { layer }), budget))
           : await forward(target, (timeoutMs) => encodeOnionRequest({ request: { case: 'deliver', value: { layer } }, timeoutMs }), budget);
       if (answer.response.case === 'delivered') return { inner: answer.response.value };
       if (answer.response.case === 'error') return { failure: { hop: 1, error: errorFromReply(answer.response.value) } };
@@ -270,7 +269,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   const handle = async (fromPeer: string, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> => {
     try {
-      const request: OnionRequest = decodeMessage(OnionRequestSchema, body);
+      const request: OnionRequest = decodeOnionRequest(body);
       const asked = request.timeoutMs === 0 ? limits.defaultTimeoutMs : request.timeoutMs;
       const timeoutMs = Math.min(asked, limits.maxTimeoutMs);
       // `signal` is the session's: aborted when the stream ends or the relay stops. The time limit

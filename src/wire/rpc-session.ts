@@ -35,11 +35,12 @@ export interface SessionOptions {
 export const MAX_COALESCED_BYTES = 64 * 1024;
 
 /**
- * Serializes writes to a stream and coalesces them: frames written during one turn of the event
- * loop (every request a busy relay answers after reading a batch from its sockets) are sent
- * together after the loop's I/O phase (setImmediate), instead of one libp2p send each. Each send
- * through Yamux, Noise and TCP costs about as much as the work a relay does on a message, so under
- * load this is most of a relay's throughput; a lone frame waits only for the current turn to end.
+ * Serializes writes to a stream and coalesces them: frames written while the current task's
+ * callbacks and promise continuations run (every request a busy relay answers after reading a
+ * batch from its sockets) are sent together once they are done (process.nextTick queued from
+ * them runs after the microtask queue drains), instead of one libp2p send each. Each send through
+ * Yamux, Noise and TCP costs about as much as the work a relay does on a message, so under load
+ * this is most of a relay's throughput; a lone frame goes out before the event loop moves on.
  * Waits for the stream to drain when its buffer is full.
  */
 class FrameWriter {
@@ -48,7 +49,8 @@ class FrameWriter {
   private queued: Uint8Array[] = [];
   private waiters: { resolve(): void; reject(err: unknown): void }[] = [];
   private scheduled = false;
-  private flushing: Promise<void> = Promise.resolve();
+  /** The flush sending now, if one waits for the stream to drain. */
+  private flushing: Promise<void> | undefined;
   private needsDrain = false;
 
   constructor(stream: RpcStream, maxBytes: number) {
@@ -63,8 +65,13 @@ class FrameWriter {
       this.waiters.push({ resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      setImmediate(() => {
-        this.flushing = this.flushing.then(() => this.flush());
+      process.nextTick(() => {
+        // A flush waiting for the stream to drain sends these after its own.
+        const flushing = this.flushing === undefined ? this.flush() : this.flushing.then(() => this.flush());
+        this.flushing = flushing;
+        void flushing.then(() => {
+          if (this.flushing === flushing) this.flushing = undefined;
+        });
       });
     });
   }
