@@ -16,9 +16,13 @@ export function createRelaySessionPool(transport: RpcTransport, protocol: string
   const sessions = new Map<string, Promise<RpcSession>>();
   const closing = new AbortController();
 
+  /** Sessions known to be open (their entry in `sessions` resolved), for the fast path. */
+  const ready = new Map<string, RpcSession>();
+
   const forget = (peerId: string, entry: Promise<RpcSession>): void => {
     if (sessions.get(peerId) !== entry) return;
     sessions.delete(peerId);
+    ready.delete(peerId);
     entry.then((s) => s.close()).catch(() => undefined);
   };
 
@@ -37,23 +41,33 @@ export function createRelaySessionPool(transport: RpcTransport, protocol: string
     return opening;
   };
 
+  /** Sends on a session that may still be opening, or failed and must be dialled again. */
+  const requestSlow = async (target: PeerTarget, body: Uint8Array, options: { timeoutMs: number; signal: AbortSignal }): Promise<Uint8Array> => {
+    if (closing.signal.aborted) throw new SamizdatError('PATH_FAILED', 'the relay is stopping');
+    let entry = session(target, options.timeoutMs);
+    let open = await entry;
+    if (open.closed) {
+      forget(target.peerId, entry);
+      entry = session(target, options.timeoutMs);
+      open = await entry;
+    }
+    if (sessions.get(target.peerId) === entry) ready.set(target.peerId, open);
+    try {
+      // close() closes every session, which fails its pending requests: no need to watch `closing` here.
+      return await open.request(body, { timeoutMs: options.timeoutMs, signal: options.signal });
+    } catch (err) {
+      if (open.closed) forget(target.peerId, entry);
+      throw isSamizdatError(err) ? err : new SamizdatError('PATH_FAILED', 'the session failed', { cause: err });
+    }
+  };
+
   return {
-    async request(target, body, options) {
-      if (closing.signal.aborted) throw new SamizdatError('PATH_FAILED', 'the relay is stopping');
-      let entry = session(target, options.timeoutMs);
-      let open = await entry;
-      if (open.closed) {
-        forget(target.peerId, entry);
-        entry = session(target, options.timeoutMs);
-        open = await entry;
-      }
-      try {
-        // close() closes every session, which fails its pending requests: no need to watch `closing` here.
-        return await open.request(body, { timeoutMs: options.timeoutMs, signal: options.signal });
-      } catch (err) {
-        if (open.closed) forget(target.peerId, entry);
-        throw isSamizdatError(err) ? err : new SamizdatError('PATH_FAILED', 'the session failed', { cause: err });
-      }
+    request(target, body, options) {
+      // The usual case, without a wait for the session's promise: a session that is open. Its
+      // requests fail only with typed errors; once it failed, the slow path dials again.
+      const open = ready.get(target.peerId);
+      if (open !== undefined && !open.closed && !closing.signal.aborted) return open.request(body, { timeoutMs: options.timeoutMs, signal: options.signal });
+      return requestSlow(target, body, options);
     },
     close() {
       closing.abort(new SamizdatError('PATH_FAILED', 'the relay is stopping'));

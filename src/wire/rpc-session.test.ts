@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { concatBytes } from '../crypto/bytes.ts';
+import { isSamizdatError } from '../errors.ts';
 import { MAX_COALESCED_BYTES, RpcSession, serveSession } from './rpc-session.ts';
 import type { StreamChunk } from './framing.ts';
 import type { RpcStream } from './stream-rpc.ts';
@@ -118,5 +119,56 @@ describe('RpcSession frame coalescing', () => {
     answers.forEach((answer, i) => assert.equal(answer[1], i));
     assert.equal(client.drains, 3);
     await done();
+  });
+});
+
+/** Echoes, except that a request starting with 0 gets no answer until the server stops. */
+const silentOnZero = (body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> =>
+  body[0] === 0 ? new Promise<Uint8Array>((_, reject) => signal.addEventListener('abort', () => reject(new Error('session ended')), { once: true })) : echo(body);
+
+describe('RpcSession deadlines', () => {
+  it('fails each unanswered request at its own deadline, and no answered one', async () => {
+    const [client, server] = streamPair();
+    const stop = new AbortController();
+    const served = serveSession(server, silentOnZero, { maxConcurrent: 100, signal: stop.signal });
+    const session = new RpcSession(client);
+    const start = performance.now();
+    const failedAfter = (timeoutMs: number): Promise<number> =>
+      session.request(Uint8Array.of(0), { timeoutMs }).then(
+        () => assert.fail('an unanswered request succeeded'),
+        (err: unknown) => {
+          assert.ok(isSamizdatError(err, 'PATH_FAILED'), String(err));
+          assert.equal(err.detail.timeoutMs, timeoutMs);
+          return performance.now() - start;
+        },
+      );
+    const late = failedAfter(150);
+    const early = failedAfter(40);
+    const answered = session.request(Uint8Array.of(1), { timeoutMs: 60 });
+    assert.deepEqual(await answered, Uint8Array.of(0xee, 1));
+    const [earlyMs, lateMs] = await Promise.all([early, late]);
+    assert.ok(earlyMs >= 39 && earlyMs < 130, `a 40 ms request failed after ${earlyMs} ms`);
+    assert.ok(lateMs >= 149, `a 150 ms request failed after ${lateMs} ms`);
+    assert.equal(session.pendingCount, 0);
+    session.close();
+    stop.abort();
+    await served;
+  });
+
+  it('cancels a request when its signal aborts, and the others keep their deadlines', async () => {
+    const [client, server] = streamPair();
+    const stop = new AbortController();
+    const served = serveSession(server, silentOnZero, { maxConcurrent: 100, signal: stop.signal });
+    const session = new RpcSession(client);
+    const controller = new AbortController();
+    const cancelled = session.request(Uint8Array.of(0), { timeoutMs: 5_000, signal: controller.signal });
+    const timedOut = session.request(Uint8Array.of(0), { timeoutMs: 30 });
+    controller.abort();
+    await assert.rejects(cancelled, (err) => isSamizdatError(err, 'PATH_FAILED') && /cancelled/.test(err.message));
+    await assert.rejects(timedOut, (err) => isSamizdatError(err, 'PATH_FAILED') && /within 30 ms/.test(err.message));
+    assert.equal(session.pendingCount, 0);
+    session.close();
+    stop.abort();
+    await served;
   });
 });

@@ -11,9 +11,8 @@
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { errorFromReply, errorReplyFromError } from './error-reply.ts';
 import { readSessionFrames, type FrameSource } from './frame-source.ts';
-import { framedLength, writeFrameInto } from './framing.ts';
 import type { SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
-import { encodeSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
+import { encodeFramedSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { RpcStream } from './stream-rpc.ts';
 
@@ -59,9 +58,9 @@ class FrameWriter {
   }
 
   write(frame: SessionFrameInit): Promise<void> {
-    const payload = encodeSessionFrame(frame, this.maxBytes);
+    const framed = encodeFramedSessionFrame(frame, this.maxBytes);
     return new Promise<void>((resolve, reject) => {
-      this.queued.push(payload);
+      this.queued.push(framed);
       this.waiters.push({ resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
@@ -78,23 +77,30 @@ class FrameWriter {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const payloads = this.queued;
+    const framed = this.queued;
     const waiters = this.waiters;
     this.queued = [];
     this.waiters = [];
     try {
       let start = 0;
-      while (start < payloads.length) {
-        // Frames [start, end) as one buffer: each its varint length, then its payload.
+      while (start < framed.length) {
+        // Frames [start, end) as one buffer (a lone frame as it is).
         let end = start;
         let size = 0;
         do {
-          size += framedLength(payloads[end]?.length ?? 0);
+          size += framed[end]?.length ?? 0;
           end += 1;
-        } while (end < payloads.length && size + framedLength(payloads[end]?.length ?? 0) <= MAX_COALESCED_BYTES);
-        const chunk = new Uint8Array(size);
-        let at = 0;
-        for (let i = start; i < end; i++) at = writeFrameInto(chunk, at, payloads[i] ?? new Uint8Array(0));
+        } while (end < framed.length && size + (framed[end]?.length ?? 0) <= MAX_COALESCED_BYTES);
+        let chunk = framed[start] ?? new Uint8Array(0);
+        if (end - start > 1) {
+          chunk = new Uint8Array(size);
+          let at = 0;
+          for (let i = start; i < end; i++) {
+            const one = framed[i] ?? new Uint8Array(0);
+            chunk.set(one, at);
+            at += one.length;
+          }
+        }
         start = end;
         if (this.needsDrain) {
           await this.stream.onDrain();
@@ -112,6 +118,9 @@ class FrameWriter {
 interface Pending {
   resolve(body: Uint8Array): void;
   reject(err: SamizdatError): void;
+  /** performance.now() past which the request fails. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
 }
 
 /** The client end of a session. Create one per (peer, protocol) and reuse it. */
@@ -121,6 +130,13 @@ export class RpcSession {
   private readonly pending = new Map<bigint, Pending>();
   private nextId = 1n;
   private failure: SamizdatError | undefined;
+  /**
+   * One timer for every pending request's deadline, set for the earliest: a timer per request
+   * cost a relay a setTimeout and a clearTimeout on every message, each request with its own
+   * duration (its remaining budget) and so its own Node timer list.
+   */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
 
   constructor(stream: RpcStream, options: SessionOptions = {}) {
     const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
@@ -144,6 +160,7 @@ export class RpcSession {
         const waiter = this.pending.get(frame.id);
         if (waiter === undefined) return; // timed out earlier: drop the late answer
         this.pending.delete(frame.id);
+        this.releaseTimer();
         if (frame.error !== undefined) waiter.reject(errorFromReply(frame.error));
         else waiter.resolve(frame.body);
       }).done;
@@ -156,6 +173,9 @@ export class RpcSession {
   private fail(err: SamizdatError): void {
     if (this.failure !== undefined) return;
     this.failure = err;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     for (const waiter of this.pending.values()) waiter.reject(err);
     this.pending.clear();
     this.stream.abort(err);
@@ -169,35 +189,67 @@ export class RpcSession {
       return Promise.reject(new SamizdatError('RATE_LIMITED', 'too many requests outstanding on one session', { retryAfterMs: 50 }));
     }
     const id = this.nextId++;
+    const { signal, timeoutMs } = options;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new SamizdatError('PATH_FAILED', `no answer within ${options.timeoutMs} ms`, { detail: { timeoutMs: options.timeoutMs } }));
-      }, options.timeoutMs);
       const onAbort = (): void => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new SamizdatError('PATH_FAILED', 'the request was cancelled', { cause: options.signal?.reason }));
+        if (!this.pending.delete(id)) return;
+        this.releaseTimer();
+        reject(new SamizdatError('PATH_FAILED', 'the request was cancelled', { cause: signal?.reason }));
       };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const deadline = performance.now() + timeoutMs;
       this.pending.set(id, {
+        deadline,
+        timeoutMs,
         resolve: (b) => {
-          done();
+          signal?.removeEventListener('abort', onAbort);
           resolve(b);
         },
         reject: (e) => {
-          done();
+          signal?.removeEventListener('abort', onAbort);
           reject(e);
         },
       });
+      this.expireAt(deadline);
+      if (this.pending.size === 1) this.timer?.ref();
       this.writer.write({ id, body }).catch((cause: unknown) => {
         this.fail(new SamizdatError('PATH_FAILED', 'cannot write to the session stream', { cause }));
       });
     });
+  }
+
+  /** Makes the timer fire by `deadline`. */
+  private expireAt(deadline: number): void {
+    if (deadline >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.ceil(deadline - performance.now())));
+  }
+
+  /**
+   * With nothing pending the timer stays set (the next request usually needs it) but no longer
+   * keeps the process alive, as a cleared one would not.
+   */
+  private releaseTimer(): void {
+    if (this.pending.size === 0) this.timer?.unref();
+  }
+
+  /** Fails the requests past their deadline and sets the timer for the next one. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, waiter] of this.pending) {
+      if (waiter.deadline <= now) {
+        this.pending.delete(id);
+        waiter.reject(new SamizdatError('PATH_FAILED', `no answer within ${waiter.timeoutMs} ms`, { detail: { timeoutMs: waiter.timeoutMs } }));
+      } else if (waiter.deadline < next) {
+        next = waiter.deadline;
+      }
+    }
+    if (next !== Infinity) this.expireAt(next);
+    else this.releaseTimer();
   }
 
   /** Closes the session; outstanding requests fail with PATH_FAILED. */

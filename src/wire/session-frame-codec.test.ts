@@ -6,7 +6,8 @@ import { decodeOutcome } from '../../test/support/decode-agreement.ts';
 import { isSamizdatError } from '../errors.ts';
 import { decodeMessage } from './codec.ts';
 import { ErrorReplySchema, SessionFrameSchema } from './gen/samizdat/v1/frame_pb.ts';
-import { decodeSessionFrame, encodeSessionFrame } from './session-frame-codec.ts';
+import { encodeFrame } from './framing.ts';
+import { decodeSessionFrame, encodeFramedSessionFrame, encodeSessionFrame } from './session-frame-codec.ts';
 
 const MAX = 100_000;
 const ids = fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
@@ -25,7 +26,10 @@ describe('session frame codec', () => {
     fc.assert(
       fc.property(frames, (frame) => {
         const init = frame.error === undefined ? { id: frame.id, body: frame.body } : { id: frame.id, error: create(ErrorReplySchema, frame.error) };
-        assert.deepEqual(encodeSessionFrame(init, MAX), toBinary(SessionFrameSchema, create(SessionFrameSchema, init)));
+        const encoded = toBinary(SessionFrameSchema, create(SessionFrameSchema, init));
+        assert.deepEqual(encodeSessionFrame(init, MAX), encoded);
+        // What a session sends: the length-prefixed frame, in one buffer.
+        assert.deepEqual(encodeFramedSessionFrame(init, MAX), encodeFrame(encoded, { maxBytes: MAX }));
       }),
       { numRuns: 300 },
     );
@@ -60,5 +64,6 @@ describe('session frame codec', () => {
 
   it('refuses to encode a frame over maxBytes', () => {
     assert.throws(() => encodeSessionFrame({ id: 1n, body: new Uint8Array(100) }, 50), (err) => isSamizdatError(err, 'TOO_LARGE'));
+    assert.throws(() => encodeFramedSessionFrame({ id: 1n, body: new Uint8Array(100) }, 50), (err) => isSamizdatError(err, 'TOO_LARGE'));
   });
 });

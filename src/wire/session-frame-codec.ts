@@ -28,9 +28,25 @@ const EMPTY = new Uint8Array(0);
 
 /** The frame's encoding; TOO_LARGE over `maxBytes` (as encodeMessage). */
 export function encodeSessionFrame(frame: SessionFrameInit, maxBytes: number): Uint8Array {
+  return encodeWithPrefix(frame, maxBytes, false);
+}
+
+/**
+ * The frame as a session sends it: its length as a varint (framing.ts), then its encoding, in
+ * one buffer (a writer with one frame to send hands the stream this buffer as it is).
+ */
+export function encodeFramedSessionFrame(frame: SessionFrameInit, maxBytes: number): Uint8Array {
+  return encodeWithPrefix(frame, maxBytes, true);
+}
+
+function encodeWithPrefix(frame: SessionFrameInit, maxBytes: number, prefixed: boolean): Uint8Array {
   const body = frame.body ?? EMPTY;
   if (frame.error !== undefined || frame.id < 0n || frame.id >= BigInt(FAST_ID_LIMIT)) {
-    return encodeMessage(SessionFrameSchema, create(SessionFrameSchema, frame), { maxBytes });
+    const encoded = encodeMessage(SessionFrameSchema, create(SessionFrameSchema, frame), { maxBytes });
+    if (!prefixed) return encoded;
+    const out = new Uint8Array(varintSize(encoded.length) + encoded.length);
+    out.set(encoded, writeVarint(out, 0, encoded.length));
+    return out;
   }
   const id = Number(frame.id);
   const size = (id === 0 ? 0 : 1 + varintSize(id)) + implicitBytesSize(BODY_FIELD, body);
@@ -39,8 +55,8 @@ export function encodeSessionFrame(frame: SessionFrameInit, maxBytes: number): U
       detail: { limit: maxBytes, actual: size },
     });
   }
-  const out = new Uint8Array(size);
-  let at = 0;
+  const out = new Uint8Array((prefixed ? varintSize(size) : 0) + size);
+  let at = prefixed ? writeVarint(out, 0, size) : 0;
   if (id !== 0) {
     out[at++] = ID_TAG;
     at = writeVarint(out, at, id);
