@@ -16,7 +16,7 @@ import {
   type OnionRequest,
   type RelayData,
 } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
+import { DeadlineTimer, errorFromReply, errorReplyFromError, serveSession, type PeerTarget, type RpcStream, type RpcTransport } from '../wire/index.ts';
 import { createCircuitTable, type Circuit } from './circuit-table.ts';
 import { decodeExitPayload } from './exit-codec.ts';
 import { CIRCUIT_ID_LENGTH } from './client-circuit.ts';
@@ -100,6 +100,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const createReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
   const targetReplay = createReplayCache({ now, maxEntries: limits.maxReplayEntries });
   const targetSessions = createTargetSessionTable({ now, idleMs: limits.circuitIdleTimeoutMs });
+  const deadlines = new DeadlineTimer();
   // Layers made before this start are refused (layer-time.ts): the replay caches begin empty.
   let startedAtMs = now();
   const layerClock = (): LayerClock => ({ nowMs: now(), notBeforeMs: startedAtMs });
@@ -120,7 +121,8 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const forward = async (named: PeerTarget, body: (timeoutMs: number) => Uint8Array, budget: Budget) => {
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to forward');
-    const target = options.resolveNext === undefined ? named : await options.resolveNext(named);
+    const resolved = options.resolveNext === undefined ? named : options.resolveNext(named);
+    const target = resolved instanceof Promise ? await resolved : resolved; // a lookup that found the hop adds no wait
     if (target === undefined) throw new SamizdatError('PATH_FAILED', 'the next hop is not a node of the consensus', { detail: { peerId: named.peerId } });
     const bytes = await pool.request(target, body(timeoutMs), { timeoutMs, signal: budget.signal });
     return decodeOnionResponse(bytes);
@@ -229,13 +231,13 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     observe({ role: 'target', kind: 'deliver', fromPeer, plaintext: opened.request });
     const timeoutMs = budget.timeoutMs - limits.hopMarginMs;
     if (timeoutMs < 1) throw new SamizdatError('PATH_FAILED', 'no time left to answer');
-    // The handler's signal ends with the session or at the deadline. One controller and one timer
-    // per request, cleared on the answer (AbortSignal.any with AbortSignal.timeout would cost about
-    // 7 µs and leave a timer alive until the deadline for every request).
+    // The handler's signal ends with the session or at the deadline. One controller per request,
+    // its deadline on the relay's one timer (AbortSignal.any with AbortSignal.timeout would cost
+    // about 7 µs and leave a timer alive until the deadline for every request).
     const controller = new AbortController();
     const signal = controller.signal;
     const onStop = (): void => controller.abort(budget.signal.reason);
-    const timer = setTimeout(() => controller.abort(new SamizdatError('PATH_FAILED', 'the target did not answer in time')), timeoutMs);
+    const deadline = deadlines.add(timeoutMs, () => controller.abort(new SamizdatError('PATH_FAILED', 'the target did not answer in time')));
     if (budget.signal.aborted) onStop();
     else budget.signal.addEventListener('abort', onStop, { once: true });
     let sealed: Uint8Array;
@@ -252,7 +254,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       if (signal.aborted && isSamizdatError(err, 'PATH_FAILED')) throw err;
       sealed = sealTargetError(crypto, opened.reply, err);
     } finally {
-      clearTimeout(timer);
+      deadlines.remove(deadline);
       budget.signal.removeEventListener('abort', onStop);
     }
     return encodeOnionResponse({ response: { case: 'delivered', value: sealed } });
@@ -328,6 +330,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       for (const stream of streams) stream.abort(new SamizdatError('PATH_FAILED', 'the relay is stopping'));
       streams.clear();
       pool.close();
+      deadlines.clear();
       circuits.clear();
       targetSessions.clear();
       createReplay.clear();

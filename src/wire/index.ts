@@ -30,4 +30,5 @@ export type { RpcFrame, ErrorReply } from './gen/samizdat/v1/frame_pb.ts';
 export { callRpc, exchange, readFrame, serveRpc, writeFrame } from './stream-rpc.ts';
 export type { PeerTarget, RpcOptions, RpcStream, RpcTransport } from './stream-rpc.ts';
 export { RpcSession, serveSession, MAX_CONCURRENT_REQUESTS_PER_SESSION, MAX_PENDING_REQUESTS_PER_SESSION } from './rpc-session.ts';
+export { DeadlineTimer, type Deadline } from './deadline-timer.ts';
 export type { SessionOptions } from './rpc-session.ts';

@@ -12,6 +12,7 @@ import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { errorFromReply, errorReplyFromError } from './error-reply.ts';
 import { readSessionFrames, type FrameSource } from './frame-source.ts';
 import type { SessionFrame } from './gen/samizdat/v1/frame_pb.ts';
+import { DeadlineTimer } from './deadline-timer.ts';
 import { encodeFramedSessionFrame, type SessionFrameInit } from './session-frame-codec.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { RpcStream } from './stream-rpc.ts';
@@ -118,9 +119,6 @@ class FrameWriter {
 interface Pending {
   resolve(body: Uint8Array): void;
   reject(err: SamizdatError): void;
-  /** performance.now() past which the request fails. */
-  readonly deadline: number;
-  readonly timeoutMs: number;
 }
 
 /** The client end of a session. Create one per (peer, protocol) and reuse it. */
@@ -130,13 +128,8 @@ export class RpcSession {
   private readonly pending = new Map<bigint, Pending>();
   private nextId = 1n;
   private failure: SamizdatError | undefined;
-  /**
-   * One timer for every pending request's deadline, set for the earliest: a timer per request
-   * cost a relay a setTimeout and a clearTimeout on every message, each request with its own
-   * duration (its remaining budget) and so its own Node timer list.
-   */
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Infinity;
+  /** The pending requests' deadlines, on one timer (deadline-timer.ts). */
+  private readonly deadlines = new DeadlineTimer();
 
   constructor(stream: RpcStream, options: SessionOptions = {}) {
     const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
@@ -160,7 +153,6 @@ export class RpcSession {
         const waiter = this.pending.get(frame.id);
         if (waiter === undefined) return; // timed out earlier: drop the late answer
         this.pending.delete(frame.id);
-        this.releaseTimer();
         if (frame.error !== undefined) waiter.reject(errorFromReply(frame.error));
         else waiter.resolve(frame.body);
       }).done;
@@ -173,9 +165,7 @@ export class RpcSession {
   private fail(err: SamizdatError): void {
     if (this.failure !== undefined) return;
     this.failure = err;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.deadlines.clear();
     for (const waiter of this.pending.values()) waiter.reject(err);
     this.pending.clear();
     this.stream.abort(err);
@@ -193,63 +183,33 @@ export class RpcSession {
     return new Promise<Uint8Array>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.pending.delete(id)) return;
-        this.releaseTimer();
+        this.deadlines.remove(deadline);
         reject(new SamizdatError('PATH_FAILED', 'the request was cancelled', { cause: signal?.reason }));
       };
+      const deadline = this.deadlines.add(timeoutMs, () => {
+        if (!this.pending.delete(id)) return;
+        signal?.removeEventListener('abort', onAbort);
+        reject(new SamizdatError('PATH_FAILED', `no answer within ${timeoutMs} ms`, { detail: { timeoutMs } }));
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
-      const deadline = performance.now() + timeoutMs;
+      const settled = (): void => {
+        this.deadlines.remove(deadline);
+        signal?.removeEventListener('abort', onAbort);
+      };
       this.pending.set(id, {
-        deadline,
-        timeoutMs,
         resolve: (b) => {
-          signal?.removeEventListener('abort', onAbort);
+          settled();
           resolve(b);
         },
         reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
+          settled();
           reject(e);
         },
       });
-      this.expireAt(deadline);
-      if (this.pending.size === 1) this.timer?.ref();
       this.writer.write({ id, body }).catch((cause: unknown) => {
         this.fail(new SamizdatError('PATH_FAILED', 'cannot write to the session stream', { cause }));
       });
     });
-  }
-
-  /** Makes the timer fire by `deadline`. */
-  private expireAt(deadline: number): void {
-    if (deadline >= this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timerAt = deadline;
-    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.ceil(deadline - performance.now())));
-  }
-
-  /**
-   * With nothing pending the timer stays set (the next request usually needs it) but no longer
-   * keeps the process alive, as a cleared one would not.
-   */
-  private releaseTimer(): void {
-    if (this.pending.size === 0) this.timer?.unref();
-  }
-
-  /** Fails the requests past their deadline and sets the timer for the next one. */
-  private expire(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    for (const [id, waiter] of this.pending) {
-      if (waiter.deadline <= now) {
-        this.pending.delete(id);
-        waiter.reject(new SamizdatError('PATH_FAILED', `no answer within ${waiter.timeoutMs} ms`, { detail: { timeoutMs: waiter.timeoutMs } }));
-      } else if (waiter.deadline < next) {
-        next = waiter.deadline;
-      }
-    }
-    if (next !== Infinity) this.expireAt(next);
-    else this.releaseTimer();
   }
 
   /** Closes the session; outstanding requests fail with PATH_FAILED. */
