@@ -90,6 +90,9 @@ describe('node and noble providers agree', () => {
         const sealed = native.aesGcmSeal(key, nonce, plaintext, aad);
         assert.deepEqual(noble.aesGcmSeal(key, nonce, plaintext, aad), sealed);
         assert.deepEqual(noble.aesGcmOpen(key, nonce, sealed, aad), plaintext);
+        // Prepared keys (aesGcmKey) seal and open the same as raw bytes, in both providers.
+        assert.deepEqual(native.aesGcmSeal(native.aesGcmKey(key), nonce, plaintext, aad), sealed);
+        assert.deepEqual(noble.aesGcmOpen(noble.aesGcmKey(key), nonce, sealed, aad), plaintext);
       }),
       RUNS,
     );

@@ -1,5 +1,6 @@
 /** The public API of the crypto layer. Other layers import from here, never from a file inside. */
 export type {
+  AeadKey,
   CryptoProvider,
   HashAlgorithm,
   HkdfHash,

@@ -2,10 +2,13 @@
  * The native provider's handling of peers' public keys: a key used 'once' (PeerKeyUse) gives the
  * same results as a 'reused' one, the memo of the latest 'once' X25519 key never answers for other
  * bytes (even the same array changed in place), and keys go in through one-line PEM unchanged.
+ * Prepared AES-256-GCM keys hold their own copy and are refused by another provider.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { nobleProvider as noble, nodeProvider as native } from '../../test/support/providers.ts';
+import { isSamizdatError } from '../errors.ts';
+import { utf8 } from './bytes.ts';
 
 describe('node provider: peers public keys', () => {
   it("'once' and 'reused' X25519 keys agree, with each other and with @noble", () => {
@@ -54,5 +57,26 @@ describe('node provider: peers public keys', () => {
       assert.equal(native.verify(key.publicKey, message, signature), true);
       assert.equal(native.verify(native.generateKey('ed25519').publicKey, message, signature), false);
     }
+  });
+});
+
+describe('node provider: prepared AES-256-GCM keys', () => {
+  const provider = native;
+
+  it('keep their own copy of the key: wiping the bytes afterwards changes nothing', () => {
+    const bytes = provider.randomBytes(32);
+    const nonce = provider.randomBytes(12);
+    const expected = provider.aesGcmSeal(bytes, nonce, utf8('layer'), new Uint8Array(0));
+    const prepared = provider.aesGcmKey(bytes);
+    bytes.fill(0);
+    assert.deepEqual(provider.aesGcmSeal(prepared, nonce, utf8('layer'), new Uint8Array(0)), expected);
+  });
+
+  it('refuse a key of the wrong length, and a key another provider prepared', () => {
+    assert.throws(() => provider.aesGcmKey(new Uint8Array(16)), (err) => isSamizdatError(err, 'INVALID_ARGUMENT'));
+    const foreign = noble.aesGcmKey(new Uint8Array(32));
+    const nonce = new Uint8Array(12);
+    assert.throws(() => provider.aesGcmSeal(foreign, nonce, new Uint8Array(1), new Uint8Array(0)), (err) => isSamizdatError(err, 'INVALID_ARGUMENT'));
+    assert.throws(() => provider.aesGcmOpen(foreign, nonce, new Uint8Array(17), new Uint8Array(0)), (err) => isSamizdatError(err, 'INVALID_ARGUMENT'));
   });
 });

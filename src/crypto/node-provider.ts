@@ -14,6 +14,7 @@ import {
 } from './der.ts';
 import {
   SIZES,
+  type AeadKey,
   type CryptoProvider,
   type HashAlgorithm,
   type HkdfHash,
@@ -182,9 +183,23 @@ function assertKdfParams(params: PasswordKdfParams): void {
   if (!ok) throw new SamizdatError('INVALID_ARGUMENT', 'Argon2id parameters out of range', { detail: { ...params } });
 }
 
-function assertKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
-  assertBytes('key', key, SIZES.aesKey);
+/** An AES-256-GCM key as a KeyObject, made once (aesGcmKey). */
+class NodeAeadKey implements AeadKey {
+  readonly algorithm = 'aes-256-gcm';
+  readonly keyObject: KeyObject;
+
+  constructor(keyObject: KeyObject) {
+    this.keyObject = keyObject;
+  }
+}
+
+/** The KeyObject of a prepared key, or of checked raw bytes (made for this one call). */
+function aeadKeyObject(key: Uint8Array | AeadKey, nonce: Uint8Array): KeyObject {
   assertBytes('nonce', nonce, SIZES.aesNonce);
+  if (key instanceof NodeAeadKey) return key.keyObject;
+  if (!(key instanceof Uint8Array)) throw new SamizdatError('INVALID_ARGUMENT', 'key must be 32 bytes or a key made by this provider');
+  assertBytes('key', key, SIZES.aesKey);
+  return secretKey(key);
 }
 
 /** Creates the native provider. Stateless; one per process is enough, but nothing forces that. */
@@ -328,25 +343,30 @@ export function createNodeCryptoProvider(): CryptoProvider {
       }
     },
 
-    aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-      assertKeyAndNonce(key, nonce);
+    aesGcmKey(key: Uint8Array): AeadKey {
+      assertBytes('key', key, SIZES.aesKey);
+      return new NodeAeadKey(secretKey(key));
+    },
+
+    aesGcmSeal(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+      const keyObject = aeadKeyObject(key, nonce);
       assertBytes('plaintext', plaintext);
       assertBytes('aad', aad);
-      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', secretKey(key), nonce, { authTagLength: SIZES.aesTag });
+      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', keyObject, nonce, { authTagLength: SIZES.aesTag });
       cipher.setAAD(aad);
       const body = cipher.update(plaintext);
       const final = cipher.final();
       return concatBytes(body, final, cipher.getAuthTag());
     },
 
-    aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-      assertKeyAndNonce(key, nonce);
+    aesGcmOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+      const keyObject = aeadKeyObject(key, nonce);
       assertBytes('sealed', sealed);
       assertBytes('aad', aad);
       if (sealed.length < SIZES.aesTag) throw new SamizdatError('DECRYPT_FAILED', 'ciphertext is shorter than its tag');
       const tagAt = sealed.length - SIZES.aesTag;
       try {
-        const decipher = nodeCrypto.createDecipheriv('aes-256-gcm', secretKey(key), nonce, { authTagLength: SIZES.aesTag });
+        const decipher = nodeCrypto.createDecipheriv('aes-256-gcm', keyObject, nonce, { authTagLength: SIZES.aesTag });
         decipher.setAAD(aad);
         decipher.setAuthTag(sealed.subarray(tagAt));
         const body = decipher.update(sealed.subarray(0, tagAt));

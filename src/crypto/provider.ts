@@ -26,6 +26,11 @@ export interface PrivateKey {
   readonly publicKey: Uint8Array;
 }
 
+/** A symmetric key made by `aesGcmKey` of the same provider; opaque, its bytes stay inside. */
+export interface AeadKey {
+  readonly algorithm: 'aes-256-gcm';
+}
+
 /**
  * How often the caller will use a peer's public key. A provider may keep 'reused' keys (onion
  * keys, identity keys, prekeys) imported for the next call; a 'once' key (the ephemeral of an
@@ -85,10 +90,16 @@ export interface CryptoProvider {
   /** ML-KEM-768 decapsulation (implicit rejection: a bad ciphertext gives a pseudorandom key). */
   mlKemDecapsulate(privateKey: PrivateKey, ciphertext: Uint8Array): Uint8Array;
 
+  /**
+   * An AES-256-GCM key prepared once for the many seals and opens of a key that stays (a
+   * circuit's layer keys): preparing raw key bytes on every call costs about as much as sealing a
+   * few KB. Holds its own copy of the key; INVALID_ARGUMENT unless 32 bytes.
+   */
+  aesGcmKey(key: Uint8Array): AeadKey;
   /** AES-256-GCM seal: returns ciphertext || 16-byte tag. Use an AeadSealer for nonces. */
-  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  aesGcmSeal(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AES-256-GCM open; DECRYPT_FAILED on any authentication failure. */
-  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
+  aesGcmOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
 
   /** Argon2id (RFC 9106) password hashing, for keys derived from a passphrase. */
   passwordKdf(password: Uint8Array, salt: Uint8Array, params: PasswordKdfParams, length: number): Uint8Array;

@@ -3,7 +3,7 @@
  * sealer and forward replay window, and where it forwards. Bounded in total and per peer; idle
  * circuits are swept by the relay service. No I/O.
  */
-import { toHex, type CryptoProvider } from '../crypto/index.ts';
+import { toHex, type AeadKey, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import type { PeerTarget } from '../wire/index.ts';
 import type { HopKeys } from './create-onion.ts';
@@ -13,6 +13,8 @@ export interface Circuit {
   readonly prevPeer: string;
   readonly circuitId: Uint8Array;
   readonly keys: HopKeys;
+  /** keys.forwardKey prepared once (aesGcmKey) for every layer the circuit brings. */
+  readonly forward: AeadKey;
   readonly backward: LayerSealer;
   readonly window: ReplayWindow;
   /** Where requests go next; undefined at the exit. */
@@ -65,6 +67,7 @@ export function createCircuitTable(crypto: CryptoProvider, limits: { maxCircuits
         prevPeer,
         circuitId: Uint8Array.from(circuitId),
         keys,
+        forward: crypto.aesGcmKey(keys.forwardKey),
         backward: createLayerSealer(crypto, keys.backwardKey),
         window: createReplayWindow(),
         next: undefined,

@@ -7,12 +7,12 @@ import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { decodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
-import { buildCreateOnion, type HopKeys, type OnionHop } from './create-onion.ts';
+import { buildCreateOnion, type OnionHop } from './create-onion.ts';
 import { encodeExitPayloadBytes } from './exit-codec.ts';
 import { assertPeerTarget } from './hop-address.ts';
 import { decodeOnionResponse } from './hop-message-decode.ts';
 import { encodeOnionRequest } from './message-size.ts';
-import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
+import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type BackwardKeys, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
 import { openTargetResponse, openTargetSession, sealSessionRequest, type ClientTargetSession, type TargetReplyKey } from './target-layer.ts';
 
 /** Length of a circuit id: 16 random bytes, chosen by the sender on each link. */
@@ -54,7 +54,8 @@ export class OnionCircuit {
   /** guard, middle, exit. */
   readonly hops: readonly OnionHop[];
   private readonly crypto: CryptoProvider;
-  private readonly hopKeys: readonly HopKeys[];
+  /** Each hop's backward key, prepared once (aesGcmKey) for every answer of the circuit. */
+  private readonly backwardKeys: readonly BackwardKeys[];
   private readonly sealers: readonly LayerSealer[];
   private readonly windows: readonly ReplayWindow[];
   private readonly createLayer: Uint8Array;
@@ -69,7 +70,7 @@ export class OnionCircuit {
     this.now = now;
     this.hops = [...hops];
     this.circuitId = crypto.randomBytes(CIRCUIT_ID_LENGTH);
-    this.hopKeys = onion.hopKeys;
+    this.backwardKeys = onion.hopKeys.map((k) => ({ backwardKey: crypto.aesGcmKey(k.backwardKey) }));
     this.createLayer = onion.layer;
     this.sealers = onion.hopKeys.map((k) => createLayerSealer(crypto, k.forwardKey));
     this.windows = onion.hopKeys.map(() => createReplayWindow());
@@ -180,7 +181,7 @@ export class OnionCircuit {
     }
     let result;
     try {
-      result = unwrapResponse(this.crypto, this.hopKeys, sealed, this.windows);
+      result = unwrapResponse(this.crypto, this.backwardKeys, sealed, this.windows);
     } catch (err) {
       const hop = isSamizdatError(err) && typeof err.detail.hop === 'number' ? err.detail.hop : 0;
       throw pathFailed(hop, err);

@@ -5,12 +5,11 @@
  * The receiver of a forward layer rejects repeated nonces with a ReplayWindow. Pure.
  */
 import { create } from '@bufbuild/protobuf';
-import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, utf8, type CryptoProvider } from '../crypto/index.ts';
+import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, utf8, type AeadKey, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeBytesMessage, encodeOneofBytes } from '../wire/bytes-fields.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
-import type { HopKeys } from './create-onion.ts';
 import type { ReplayWindow } from './replay-window.ts';
 import { decodeBackwardBody, decodeSealedLayer } from './strict-decode.ts';
 
@@ -51,7 +50,7 @@ export function nonceOf(counter: bigint): Uint8Array {
 /** A counter-nonce sealer for one relay key (NONCE_EXHAUSTED after MAX_MESSAGES_PER_KEY). */
 export function createLayerSealer(crypto: CryptoProvider, key: Uint8Array): LayerSealer {
   assertBytes('key', key, SIZES.aesKey);
-  const ownKey = Uint8Array.from(key);
+  const ownKey = crypto.aesGcmKey(key); // prepared once for every layer this sealer seals
   const start = crypto.randomBytes(SIZES.aesNonce);
   start[0] = (start[0] ?? 0) & START_MASK;
   let counter = counterOf(start);
@@ -77,8 +76,8 @@ export function createLayerSealer(crypto: CryptoProvider, key: Uint8Array): Laye
  * Opens a serialized SealedLayer. MALFORMED for bad structure or a replayed nonce (when a window
  * is given), DECRYPT_FAILED when tampered or sealed under another key.
  */
-export function openLayer(crypto: CryptoProvider, key: Uint8Array, window: ReplayWindow | undefined, bytes: Uint8Array): Uint8Array {
-  assertBytes('key', key, SIZES.aesKey);
+export function openLayer(crypto: CryptoProvider, key: Uint8Array | AeadKey, window: ReplayWindow | undefined, bytes: Uint8Array): Uint8Array {
+  if (key instanceof Uint8Array) assertBytes('key', key, SIZES.aesKey);
   assertBytes('bytes', bytes);
   const layer = decodeSealedLayer(bytes);
   if (layer.nonce.length !== SIZES.aesNonce) throw new SamizdatError('MALFORMED', `nonce must be ${SIZES.aesNonce} bytes`);
@@ -116,6 +115,11 @@ export function sealBackward(sealer: LayerSealer, content: BackwardContent): Uin
   return sealer.seal(encodeMessage(BackwardBodySchema, body));
 }
 
+/** What unwrapResponse needs of a hop's keys: its backward key, as bytes or prepared (aesGcmKey). */
+export interface BackwardKeys {
+  readonly backwardKey: Uint8Array | AeadKey;
+}
+
 export type UnwrappedResponse =
   | { readonly inner: Uint8Array }
   | { readonly failure: { readonly hop: number; readonly error: SamizdatError } };
@@ -128,14 +132,14 @@ export type UnwrappedResponse =
  */
 export function unwrapResponse(
   crypto: CryptoProvider,
-  hopKeys: readonly HopKeys[],
+  hopKeys: readonly BackwardKeys[],
   bytes: Uint8Array,
   windows?: readonly ReplayWindow[],
 ): UnwrappedResponse {
   assertBytes('bytes', bytes);
   let current = bytes;
   for (let i = 0; i < hopKeys.length; i++) {
-    const keys = hopKeys[i] as HopKeys;
+    const keys = hopKeys[i] as BackwardKeys;
     let body;
     try {
       body = decodeBackwardBody(openLayer(crypto, keys.backwardKey, windows?.[i], current));

@@ -198,7 +198,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     const circuit = circuits.get(fromPeer, msg.circuitId);
     if (circuit === undefined) throw new SamizdatError('MALFORMED', 'unknown circuit');
     if (msg.layer.length === 0) throw new SamizdatError('MALFORMED', 'relay without a layer');
-    const plaintext = openLayer(crypto, circuit.keys.forwardKey, circuit.window, msg.layer);
+    const plaintext = openLayer(crypto, circuit.forward, circuit.window, msg.layer);
     circuit.inFlight += 1;
     circuit.lastUsedMs = now();
     try {

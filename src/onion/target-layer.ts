@@ -19,6 +19,7 @@ import {
   hybridEncapsulate,
   u64be,
   utf8,
+  type AeadKey,
   type CryptoProvider,
 } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
@@ -46,7 +47,8 @@ export interface TargetKey {
 
 /** What opens (client) or seals (target) one answer: the session's response key and the request's counter. */
 export interface TargetReplyKey {
-  readonly responseKey: Uint8Array;
+  /** As bytes, or prepared (aesGcmKey) when it is a session's. */
+  readonly responseKey: Uint8Array | AeadKey;
   readonly counter: bigint;
 }
 
@@ -88,6 +90,17 @@ function deriveSession(crypto: CryptoProvider, sharedSecret: Uint8Array, keyId: 
   };
 }
 
+/** A session's keys prepared once (aesGcmKey) for its many requests and answers. */
+function prepared(crypto: CryptoProvider, keys: TargetSessionKeys): TargetSessionKeys {
+  const key = (k: Uint8Array | AeadKey): AeadKey => (k instanceof Uint8Array ? crypto.aesGcmKey(k) : k);
+  return { sessionId: keys.sessionId, requestKey: key(keys.requestKey), responseKey: key(keys.responseKey) };
+}
+
+/** INVALID_ARGUMENT unless a reply's key is 32 bytes or a prepared key (the provider checks its kind). */
+function checkReplyKey(reply: TargetReplyKey): void {
+  if (reply.responseKey instanceof Uint8Array) assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
+}
+
 function requestBody(request: Uint8Array, sentAtMs: number): Uint8Array {
   return encodeRequestBodyPadded(request, sentAtMs);
 }
@@ -107,7 +120,7 @@ export function openTargetSession(crypto: CryptoProvider, target: TargetKey, req
   const keys = deriveSession(crypto, sharedSecret, target.keyId, ciphertext);
   const sealed = crypto.aesGcmSeal(keys.requestKey, nonceOf(0n), padded, concatBytes(OPEN_AAD, target.keyId, ciphertext));
   const layer = encodeOpeningLayer(target.keyId, ciphertext, sealed);
-  return { layer, reply: { responseKey: keys.responseKey, counter: 0n }, session: { ...keys, nextCounter: 1n } };
+  return { layer, reply: { responseKey: keys.responseKey, counter: 0n }, session: { ...prepared(crypto, keys), nextCounter: 1n } };
 }
 
 /** Seals `request` in the session form under the session's next counter (NONCE_EXHAUSTED at the key's limit). */
@@ -173,12 +186,12 @@ export function openTargetRequest(
   if (!replay.checkAndRemember(crypto.hash('sha256', layer.kemCiphertext), Math.min(rememberUntil, keyExpiresAtMs ?? Infinity))) {
     throw new SamizdatError('MALFORMED', 'replayed target layer');
   }
-  sessions.add(keys, context.fromPeer, keyExpiresAtMs);
+  sessions.add(prepared(crypto, keys), context.fromPeer, keyExpiresAtMs);
   return { request: Uint8Array.from(body.request), reply: { responseKey: keys.responseKey, counter: 0n } };
 }
 
 function sealBody(crypto: CryptoProvider, reply: TargetReplyKey, body: MessageInitShape<typeof TargetResponseBodySchema>): Uint8Array {
-  assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
+  checkReplyKey(reply);
   const bytes = encodeMessage(TargetResponseBodySchema, create(TargetResponseBodySchema, body));
   return crypto.aesGcmSeal(reply.responseKey, nonceOf(reply.counter), pad(bytes), RESPONSE_AAD);
 }
@@ -186,7 +199,7 @@ function sealBody(crypto: CryptoProvider, reply: TargetReplyKey, body: MessageIn
 /** Seals the target's answer for the request `reply` came from (padded). TOO_LARGE past the largest bucket. */
 export function sealTargetResponse(crypto: CryptoProvider, reply: TargetReplyKey, response: Uint8Array): Uint8Array {
   assertBytes('response', response);
-  assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
+  checkReplyKey(reply);
   return crypto.aesGcmSeal(reply.responseKey, nonceOf(reply.counter), encodeAnswerPadded(response), RESPONSE_AAD);
 }
 
@@ -200,7 +213,7 @@ export function sealTargetError(crypto: CryptoProvider, reply: TargetReplyKey, e
  * handler failed, throws its error (code kept, `detail.remote` true).
  */
 export function openTargetResponse(crypto: CryptoProvider, reply: TargetReplyKey, sealed: Uint8Array): Uint8Array {
-  assertBytes('reply.responseKey', reply.responseKey, SIZES.aesKey);
+  checkReplyKey(reply);
   assertBytes('sealed', sealed);
   const body = decodeResponseBody(unpad(crypto.aesGcmOpen(reply.responseKey, nonceOf(reply.counter), sealed, RESPONSE_AAD)));
   if (body.body.case === 'answer') return Uint8Array.from(body.body.value);

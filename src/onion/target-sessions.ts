@@ -6,7 +6,7 @@
  * recently used one goes. A session also dies with the onion key that opened it, keeping forward
  * secrecy for recorded traffic. Pure: the clock is injected.
  */
-import { toHex } from '../crypto/index.ts';
+import { toHex, type AeadKey } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { createReplayWindow, type ReplayWindow } from './replay-window.ts';
 
@@ -22,8 +22,9 @@ export const TARGET_SESSION_IDLE_MS = 10 * 60_000;
 export interface TargetSessionKeys {
   /** 16 bytes, derived from the KEM secret. */
   readonly sessionId: Uint8Array;
-  readonly requestKey: Uint8Array;
-  readonly responseKey: Uint8Array;
+  /** As bytes, or prepared once (aesGcmKey) for the session's many requests. */
+  readonly requestKey: Uint8Array | AeadKey;
+  readonly responseKey: Uint8Array | AeadKey;
 }
 
 export interface TargetSession extends TargetSessionKeys {

@@ -24,6 +24,7 @@ import { SamizdatError } from '../../src/errors.ts';
 import { assertBytes } from '../../src/crypto/bytes.ts';
 import {
   SIZES,
+  type AeadKey,
   type CryptoProvider,
   type HashAlgorithm,
   type HkdfHash,
@@ -91,9 +92,23 @@ function hashFn(algorithm: HkdfHash): NobleHash {
   throw new SamizdatError('INVALID_ARGUMENT', `unknown hash: ${String(algorithm)}`);
 }
 
-function assertKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
-  assertBytes('key', key, SIZES.aesKey);
+/** A prepared key of this provider: a private copy of its bytes. */
+class NobleAeadKey implements AeadKey {
+  readonly algorithm = 'aes-256-gcm';
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = Uint8Array.from(bytes);
+  }
+}
+
+/** The raw bytes of a prepared key or of checked raw bytes; the nonce checked. */
+function aeadKeyBytes(key: Uint8Array | AeadKey, nonce: Uint8Array): Uint8Array {
   assertBytes('nonce', nonce, SIZES.aesNonce);
+  if (key instanceof NobleAeadKey) return key.bytes;
+  if (!(key instanceof Uint8Array)) throw new SamizdatError('INVALID_ARGUMENT', 'key must be 32 bytes or a key made by this provider');
+  assertBytes('key', key, SIZES.aesKey);
+  return key;
 }
 
 /** Creates the @noble provider. */
@@ -198,20 +213,25 @@ export function createNobleCryptoProvider(): CryptoProvider {
       return ml_kem768.decapsulate(ciphertext, own.expanded);
     },
 
-    aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-      assertKeyAndNonce(key, nonce);
-      assertBytes('plaintext', plaintext);
-      assertBytes('aad', aad);
-      return gcm(key, nonce, aad).encrypt(plaintext);
+    aesGcmKey(key: Uint8Array): AeadKey {
+      assertBytes('key', key, SIZES.aesKey);
+      return new NobleAeadKey(key);
     },
 
-    aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-      assertKeyAndNonce(key, nonce);
+    aesGcmSeal(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+      const bytes = aeadKeyBytes(key, nonce);
+      assertBytes('plaintext', plaintext);
+      assertBytes('aad', aad);
+      return gcm(bytes, nonce, aad).encrypt(plaintext);
+    },
+
+    aesGcmOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+      const bytes = aeadKeyBytes(key, nonce);
       assertBytes('sealed', sealed);
       assertBytes('aad', aad);
       if (sealed.length < SIZES.aesTag) throw new SamizdatError('DECRYPT_FAILED', 'ciphertext is shorter than its tag');
       try {
-        return gcm(key, nonce, aad).decrypt(sealed);
+        return gcm(bytes, nonce, aad).decrypt(sealed);
       } catch (cause) {
         throw new SamizdatError('DECRYPT_FAILED', 'authenticated decryption failed', { cause });
       }
