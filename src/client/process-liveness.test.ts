@@ -44,8 +44,9 @@ console.log(JSON.stringify(createProcessLiveness().self)); setInterval(() => {},
   });
 
   it('a process that exited but was not reaped (a zombie) has ended', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
-    // sh starts a short child, then becomes a sleep that never waits for it.
-    const child = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // sh starts a short child, then becomes a sleep that never waits for it. The child outlives
+    // the exec by a moment: one that exits while sh is still sh may be reaped by it (and gone).
+    const child = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
       const pid = Number(line);
