@@ -5,14 +5,14 @@
  */
 import { assertBytes, toHex, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
-import { TargetLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
-import { decodeMessage, errorFromReply, type PeerTarget } from '../wire/index.ts';
+import { errorFromReply, type PeerTarget } from '../wire/index.ts';
 import { buildCreateOnion, type OnionHop } from './create-onion.ts';
 import { encodeExitPayloadBytes } from './exit-codec.ts';
 import { assertPeerTarget } from './hop-address.ts';
 import { decodeOnionResponse } from './hop-message-decode.ts';
 import { encodeOnionRequest } from './message-size.ts';
 import { createLayerSealer, createReplayWindow, unwrapResponse, wrapRequest, type BackwardKeys, type LayerSealer, type ReplayWindow } from './relay-layer.ts';
+import { decodeTargetLayer } from './target-codec.ts';
 import { openTargetResponse, openTargetSession, sealSessionRequest, type ClientTargetSession, type TargetReplyKey } from './target-layer.ts';
 
 /** Length of a circuit id: 16 random bytes, chosen by the sender on each link. */
@@ -22,7 +22,7 @@ export const CIRCUIT_ID_LENGTH = 16;
 export function encodeExitPayload(target: PeerTarget, targetLayer: Uint8Array): Uint8Array {
   assertPeerTarget('target', target);
   assertBytes('targetLayer', targetLayer);
-  decodeMessage(TargetLayerSchema, targetLayer); // a builder bug, not a peer's: fail here, not at the exit
+  decodeTargetLayer(targetLayer); // a builder bug, not a peer's: fail here, not at the exit (read by hand, as the target reads it)
   return encodeExitPayloadBytes(target, targetLayer);
 }
 
