@@ -81,6 +81,26 @@ describe('onion channel over in-process relays', { timeout: 60_000 }, () => {
     }
   });
 
+  it('looks a target up in the consensus of the moment: gone from a new one, it is PATH_FAILED{hop: 3}; back, it is reached', async () => {
+    const { circuits } = await channel('c2');
+    const full = relays.consensus();
+    const target = relays.relays[2]!.descriptor;
+    let current = full;
+    const ch = createOnionChannel({ crypto, now: Date.now, consensus: () => current, circuits });
+    try {
+      assert.match(text(await ch.request(target, bytes('one'), { timeoutMs: 5_000, idempotent: true })), /answers one/);
+      current = { ...full, nodes: full.nodes.filter((n) => n.peerId !== target.peerId) };
+      await assert.rejects(
+        ch.request(target, bytes('two'), { timeoutMs: 5_000, idempotent: true }),
+        (e: unknown) => isSamizdatError(e, 'PATH_FAILED') && e.detail.hop === 3 && e.detail.reason === 'target-not-in-consensus',
+      );
+      current = { ...full };
+      assert.match(text(await ch.request(target, bytes('three'), { timeoutMs: 5_000, idempotent: true })), /answers three/);
+    } finally {
+      ch.close();
+    }
+  });
+
   it('a target outside the consensus is PATH_FAILED{hop: 3}', async () => {
     const { channel: ch } = await channel('c');
     try {
