@@ -10,7 +10,7 @@
  * if the deadline allows; a store is not, since its first copy may have reached the target.
  */
 import type { CryptoProvider } from '../crypto/index.ts';
-import type { Consensus, NodeDescriptor } from '../directory/index.ts';
+import { createNodeIndex, type Consensus } from '../directory/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import type { ChannelRequestOptions, MailboxChannel } from './mailbox-client.ts';
 import { onionHopOf, type CircuitManager } from './onion-circuits.ts';
@@ -39,18 +39,8 @@ function retryable(err: unknown): boolean {
 
 export function createOnionChannel(options: OnionChannelOptions): OnionChannel {
   const { crypto, now, circuits } = options;
-  // The consensus nodes by peer ID, indexed once per consensus: a scan of the list for every
-  // request would grow with the network (thousands of nodes).
-  const indexes = new WeakMap<Consensus, ReadonlyMap<string, NodeDescriptor>>();
-  const nodeOf = (peerId: string): NodeDescriptor | undefined => {
-    const consensus = options.consensus();
-    let index = indexes.get(consensus);
-    if (index === undefined) {
-      index = new Map(consensus.nodes.map((n) => [n.peerId, n]));
-      indexes.set(consensus, index);
-    }
-    return index.get(peerId);
-  };
+  // Indexed by peer ID once per consensus: a scan per request would grow with the network.
+  const nodes = createNodeIndex(options.consensus);
   return {
     circuits,
     async request(target, request, o: ChannelRequestOptions) {
@@ -58,7 +48,7 @@ export function createOnionChannel(options: OnionChannelOptions): OnionChannel {
       const deadline = o.signal === undefined ? { deadlineMs: now() + o.timeoutMs } : { deadlineMs: now() + o.timeoutMs, signal: o.signal };
       const attempts = o.idempotent ? MAX_REQUEST_ATTEMPTS : 1;
       for (let attempt = 1; ; attempt++) {
-        const node = nodeOf(target.peerId);
+        const node = nodes.find(target.peerId);
         if (node === undefined) {
           throw new SamizdatError('PATH_FAILED', `${target.peerId} is not in the consensus, so its onion key is unknown`, {
             detail: { hop: 3, reason: 'target-not-in-consensus', peerId: target.peerId },

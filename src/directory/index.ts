@@ -38,6 +38,7 @@ export {
 } from './protocols.ts';
 export type { DirectoryCallOptions, DirectoryHandler, DirectoryResult } from './protocols.ts';
 export { serveConsensus } from './consensus-server.ts';
+export { createNodeIndex, type NodeIndex } from './node-index.ts';
 export {
   FETCH_PARALLELISM,
   NOTHING_NEWER_QUORUM,

@@ -10,9 +10,8 @@
  */
 import path from 'node:path';
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { CONSENSUS_LIFETIME_PERIODS, MAX_ADDRESSES, createDirectoryFollower, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
+import { CONSENSUS_LIFETIME_PERIODS, MAX_ADDRESSES, createDirectoryFollower, createNodeIndex, readNetworkFile, signNodeDescriptor, type Consensus, type DirectoryFollower, type NetworkConfig } from '../directory/index.ts';
 import { createAntiEntropy, type AntiEntropy } from './anti-entropy.ts';
-import { consensusTargets } from './consensus-targets.ts';
 import { createHost, type Host } from './host.ts';
 import { loadOrCreateIdentityKey } from './key-files.ts';
 import type { Logger } from './logger.ts';
@@ -22,6 +21,7 @@ import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
 import { openOnionKeyStore } from './onion-key-store.ts';
 import { createRelayService } from '../onion/index.ts';
+import type { PeerTarget } from '../wire/index.ts';
 import { createRelayAdmission } from './relay-admission.ts';
 import { createReplicationService, type ReplicationService } from './replication.ts';
 import { createSwarmView, type UpdatableSwarmView } from './swarm-view-impl.ts';
@@ -174,7 +174,11 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     // Onion relay: guard, middle or exit for clients' circuits, and target for requests to this
     // node's own mailboxes (handed to the mailbox service as if they came directly).
     let lastMissRefreshAt = -Infinity;
-    const nextHops = consensusTargets(() => follower.current());
+    const consensusNodes = createNodeIndex(() => follower.current());
+    const nextHop = (peerId: string): PeerTarget | undefined => {
+      const node = consensusNodes.find(peerId);
+      return node === undefined ? undefined : { peerId: node.peerId, addresses: node.addresses };
+    };
     let missRefresh: Promise<void> = Promise.resolve();
     const relayAdmission = createRelayAdmission({ isNode: (peer) => swarm.isNode(peer), now });
     const relay = createRelayService({
@@ -187,13 +191,13 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
       // Forward only to nodes of the consensus, at the addresses the consensus gives. A client may
       // hold a newer consensus than ours: on a miss, fetch once (shared by concurrent misses).
       resolveNext: (named) => {
-        const found = nextHops.find(named.peerId);
+        const found = nextHop(named.peerId);
         if (found !== undefined) return found;
         if (now() - lastMissRefreshAt >= MISS_REFRESH_INTERVAL_MS) {
           lastMissRefreshAt = now();
           missRefresh = follower.refresh().then(() => undefined, () => undefined);
         }
-        return missRefresh.then(() => nextHops.find(named.peerId));
+        return missRefresh.then(() => nextHop(named.peerId));
       },
     });
     await relay.start();
