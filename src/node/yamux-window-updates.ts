@@ -36,17 +36,31 @@ interface Sender {
 function plainWindowUpdate(data: Uint8Array): [number, number] | undefined {
   if (data.length !== HEADER_LENGTH) return undefined;
   if (data[0] !== 0 || data[1] !== TYPE_WINDOW_UPDATE || data[2] !== 0 || data[3] !== 0) return undefined;
-  const view = new DataView(data.buffer, data.byteOffset, HEADER_LENGTH);
-  return [view.getUint32(4), view.getUint32(8)];
+  return [readU32(data, 4), readU32(data, 8)];
 }
 
-function windowUpdate(streamId: number, delta: number): Uint8Array {
-  const frame = new Uint8Array(HEADER_LENGTH);
-  const view = new DataView(frame.buffer);
-  frame[1] = TYPE_WINDOW_UPDATE;
-  view.setUint32(4, streamId);
-  view.setUint32(8, delta);
-  return frame;
+function readU32(bytes: Uint8Array, at: number): number {
+  return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0;
+}
+
+function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
+/** Window update frames for `updates` ([stream ID, delta] each), one after another in one array. */
+function windowUpdates(updates: Iterable<readonly [number, number]>, count: number): Uint8Array {
+  const frames = new Uint8Array(HEADER_LENGTH * count);
+  let at = 0;
+  for (const [streamId, delta] of updates) {
+    frames[at + 1] = TYPE_WINDOW_UPDATE;
+    writeU32(frames, at + 4, streamId);
+    writeU32(frames, at + 8, delta);
+    at += HEADER_LENGTH;
+  }
+  return frames;
 }
 
 /** Replaces `muxer.send` with one that holds back plain window updates (see the file comment). */
@@ -57,15 +71,15 @@ export function holdWindowUpdates(muxer: Sender): void {
 
   // The timer is left set when the updates go out with a frame (it then finds nothing to send):
   // setting and clearing one for every message a relay passes on would cost more than the rest.
-  const takePending = (): Uint8Array[] => {
-    const frames = [...pending].map(([id, delta]) => windowUpdate(id, delta));
+  const takePending = (): Uint8Array => {
+    const frames = windowUpdates(pending, pending.size);
     pending.clear();
     return frames;
   };
   const flushLater = (): void => {
     timer = undefined;
     try {
-      if (pending.size > 0) send(concatBytes(...takePending()));
+      if (pending.size > 0) send(takePending());
     } catch {
       // The connection closed meanwhile: its streams are gone, and so is any need for updates.
     }
@@ -78,7 +92,7 @@ export function holdWindowUpdates(muxer: Sender): void {
       const total = (pending.get(id) ?? 0) + delta;
       // Enough held for this stream: everything held goes now, then this update as it came (two
       // frames for one stream rather than a sum that might not fit Yamux's u32 length).
-      if (total >= FLUSH_AT_BYTES) return send(concatBytes(...takePending(), windowUpdate(id, delta)));
+      if (total >= FLUSH_AT_BYTES) return send(concatBytes(takePending(), windowUpdates([update], 1)));
       pending.set(id, total);
       timer ??= setTimeout(flushLater, FLUSH_AFTER_MS);
       timer.unref?.();
@@ -86,8 +100,8 @@ export function holdWindowUpdates(muxer: Sender): void {
     }
     if (pending.size === 0) return send(data);
     // Yamux builds a new list for every frame it sends, so putting the updates in front is safe.
-    if (data instanceof Uint8Array) return send(concatBytes(...takePending(), data));
-    data.prepend(...takePending());
+    if (data instanceof Uint8Array) return send(concatBytes(takePending(), data));
+    data.prepend(takePending());
     return send(data);
   };
 }

@@ -19,8 +19,12 @@ describe('relay layer nonces: 96-bit big-endian counters', () => {
     );
   });
 
-  it('carries across the 32-bit words, and reads a nonce inside a larger buffer', () => {
+  it('carries across the 32-bit words and the 48-bit halves, and reads a nonce inside a larger buffer', () => {
     assert.equal(hex(nonceOf(0xffffffffn + 1n)), '000000000000000100000000');
+    assert.equal(hex(nonceOf((1n << 48n) - 1n)), '000000000000ffffffffffff');
+    assert.equal(hex(nonceOf(1n << 48n)), '000000000001000000000000');
+    assert.equal(counterOf(nonceOf((1n << 48n) - 1n)), (1n << 48n) - 1n);
+    assert.equal(counterOf(nonceOf((1n << 96n) - (1n << 48n))), (1n << 96n) - (1n << 48n));
     assert.equal(hex(nonceOf((1n << 64n) - 1n + 1n)), '000000010000000000000000');
     assert.equal(hex(nonceOf(MAX)), 'ff'.repeat(12));
     const buffer = new Uint8Array(20).fill(0xee);

@@ -22,29 +22,47 @@ const SEALED_LAYER_SEALED = SealedLayerSchema.field.sealed.number;
 const BACKWARD_INNER = BackwardBodySchema.field.inner.number;
 /** Top bit of the random start kept clear, so 2^95 increments can never wrap the counter. */
 const START_MASK = 0x7f;
+/** A nonce is read and written as two 48-bit halves: each is exact as a Number. */
+const HALF = (1n << 48n) - 1n;
+const U24 = 0x1000000;
 
 export interface LayerSealer {
   /** Seals `plaintext` into a serialized SealedLayer under the next nonce. */
   seal(plaintext: Uint8Array): Uint8Array;
 }
 
-const WORD = 0xffffffffn;
-
 /** A 12-byte nonce read as a 96-bit big-endian counter. */
 export function counterOf(nonce: Uint8Array): bigint {
   assertBytes('nonce', nonce, SIZES.aesNonce);
-  const view = new DataView(nonce.buffer, nonce.byteOffset, SIZES.aesNonce);
-  return (BigInt(view.getUint32(0)) << 64n) | (BigInt(view.getUint32(4)) << 32n) | BigInt(view.getUint32(8));
+  // Two 48-bit halves: each is exact as a Number, so only two BigInt conversions and one shift.
+  const high = readU48(nonce, 0);
+  const low = readU48(nonce, 6);
+  return high === 0 ? BigInt(low) : (BigInt(high) << 48n) | BigInt(low);
 }
 
 /** The 12-byte big-endian nonce of a counter below 2^96. */
 export function nonceOf(counter: bigint): Uint8Array {
   const nonce = new Uint8Array(SIZES.aesNonce);
-  const view = new DataView(nonce.buffer);
-  view.setUint32(0, Number((counter >> 64n) & WORD));
-  view.setUint32(4, Number((counter >> 32n) & WORD));
-  view.setUint32(8, Number(counter & WORD));
+  writeU48(nonce, 0, Number(counter >> 48n));
+  writeU48(nonce, 6, Number(counter & HALF));
   return nonce;
+}
+
+function readU48(bytes: Uint8Array, at: number): number {
+  const high = ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
+  const low = ((bytes[at + 3] as number) << 16) | ((bytes[at + 4] as number) << 8) | (bytes[at + 5] as number);
+  return high * U24 + low;
+}
+
+function writeU48(bytes: Uint8Array, at: number, value: number): void {
+  const high = Math.floor(value / U24);
+  const low = value % U24;
+  bytes[at] = high >>> 16;
+  bytes[at + 1] = high >>> 8;
+  bytes[at + 2] = high;
+  bytes[at + 3] = low >>> 16;
+  bytes[at + 4] = low >>> 8;
+  bytes[at + 5] = low;
 }
 
 /** A counter-nonce sealer for one relay key (NONCE_EXHAUSTED after MAX_MESSAGES_PER_KEY). */
