@@ -59,6 +59,22 @@ export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
+/** Reads `byteLength` (at most 6, so the value is exact as a Number) big-endian bytes at `at`. */
+export function readUintBE(bytes: Uint8Array, at: number, byteLength: number): number {
+  let value = 0;
+  for (let i = at; i < at + byteLength; i++) value = value * 256 + (bytes[i] as number);
+  return value;
+}
+
+/** Writes `value` (below 2^(8 × byteLength), byteLength at most 6) big-endian into `bytes` at `at`. */
+export function writeUintBE(bytes: Uint8Array, at: number, byteLength: number, value: number): void {
+  let rest = value;
+  for (let i = at + byteLength - 1; i >= at; i--) {
+    bytes[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+}
+
 /** A big-endian unsigned 32-bit integer. */
 export function u32be(value: number): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {

@@ -38,4 +38,4 @@ export {
   type AeadSealer,
   type AeadSealerOptions,
 } from './aead.ts';
-export { assertBytes, concatBytes, fromHex, toHex, u32be, u64be, utf8 } from './bytes.ts';
+export { assertBytes, concatBytes, fromHex, readUintBE, toHex, u32be, u64be, utf8, writeUintBE } from './bytes.ts';

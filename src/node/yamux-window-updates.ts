@@ -17,7 +17,7 @@
  * (SYN, ACK, FIN, RST) go out at once, after the pending ones, so the order per stream holds.
  */
 import type { MessageStream, StreamMuxerFactory } from '@libp2p/interface';
-import { concatBytes } from '../crypto/bytes.ts';
+import { concatBytes, readUintBE, writeUintBE } from '../crypto/bytes.ts';
 
 /** Yamux's frame header (spec.md "Framing"): version, type, flags (u16), stream ID (u32), length (u32). */
 const HEADER_LENGTH = 12;
@@ -36,18 +36,7 @@ interface Sender {
 function plainWindowUpdate(data: Uint8Array): [number, number] | undefined {
   if (data.length !== HEADER_LENGTH) return undefined;
   if (data[0] !== 0 || data[1] !== TYPE_WINDOW_UPDATE || data[2] !== 0 || data[3] !== 0) return undefined;
-  return [readU32(data, 4), readU32(data, 8)];
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0;
-}
-
-function writeU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 24;
-  bytes[at + 1] = value >>> 16;
-  bytes[at + 2] = value >>> 8;
-  bytes[at + 3] = value;
+  return [readUintBE(data, 4, 4), readUintBE(data, 8, 4)];
 }
 
 /** Window update frames for `updates` ([stream ID, delta] each), one after another in one array. */
@@ -56,8 +45,8 @@ function windowUpdates(updates: Iterable<readonly [number, number]>, count: numb
   let at = 0;
   for (const [streamId, delta] of updates) {
     frames[at + 1] = TYPE_WINDOW_UPDATE;
-    writeU32(frames, at + 4, streamId);
-    writeU32(frames, at + 8, delta);
+    writeUintBE(frames, at + 4, 4, streamId);
+    writeUintBE(frames, at + 8, 4, delta);
     at += HEADER_LENGTH;
   }
   return frames;

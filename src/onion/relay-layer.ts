@@ -5,7 +5,7 @@
  * The receiver of a forward layer rejects repeated nonces with a ReplayWindow. Pure.
  */
 import { create } from '@bufbuild/protobuf';
-import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, utf8, type AeadKey, type CryptoProvider } from '../crypto/index.ts';
+import { MAX_MESSAGES_PER_KEY, SIZES, assertBytes, readUintBE, utf8, writeUintBE, type AeadKey, type CryptoProvider } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { BackwardBodySchema, SealedLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
 import { encodeBytesMessage, encodeOneofBytes } from '../wire/bytes-fields.ts';
@@ -22,9 +22,8 @@ const SEALED_LAYER_SEALED = SealedLayerSchema.field.sealed.number;
 const BACKWARD_INNER = BackwardBodySchema.field.inner.number;
 /** Top bit of the random start kept clear, so 2^95 increments can never wrap the counter. */
 const START_MASK = 0x7f;
-/** A nonce is read and written as two 48-bit halves: each is exact as a Number. */
+/** A nonce is read and written as two 48-bit halves, each exact as a Number. */
 const HALF = (1n << 48n) - 1n;
-const U24 = 0x1000000;
 
 export interface LayerSealer {
   /** Seals `plaintext` into a serialized SealedLayer under the next nonce. */
@@ -34,35 +33,15 @@ export interface LayerSealer {
 /** A 12-byte nonce read as a 96-bit big-endian counter. */
 export function counterOf(nonce: Uint8Array): bigint {
   assertBytes('nonce', nonce, SIZES.aesNonce);
-  // Two 48-bit halves: each is exact as a Number, so only two BigInt conversions and one shift.
-  const high = readU48(nonce, 0);
-  const low = readU48(nonce, 6);
-  return high === 0 ? BigInt(low) : (BigInt(high) << 48n) | BigInt(low);
+  return (BigInt(readUintBE(nonce, 0, 6)) << 48n) | BigInt(readUintBE(nonce, 6, 6));
 }
 
 /** The 12-byte big-endian nonce of a counter below 2^96. */
 export function nonceOf(counter: bigint): Uint8Array {
   const nonce = new Uint8Array(SIZES.aesNonce);
-  writeU48(nonce, 0, Number(counter >> 48n));
-  writeU48(nonce, 6, Number(counter & HALF));
+  writeUintBE(nonce, 0, 6, Number(counter >> 48n));
+  writeUintBE(nonce, 6, 6, Number(counter & HALF));
   return nonce;
-}
-
-function readU48(bytes: Uint8Array, at: number): number {
-  const high = ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
-  const low = ((bytes[at + 3] as number) << 16) | ((bytes[at + 4] as number) << 8) | (bytes[at + 5] as number);
-  return high * U24 + low;
-}
-
-function writeU48(bytes: Uint8Array, at: number, value: number): void {
-  const high = Math.floor(value / U24);
-  const low = value % U24;
-  bytes[at] = high >>> 16;
-  bytes[at + 1] = high >>> 8;
-  bytes[at + 2] = high;
-  bytes[at + 3] = low >>> 16;
-  bytes[at + 4] = low >>> 8;
-  bytes[at + 5] = low;
 }
 
 /** A counter-nonce sealer for one relay key (NONCE_EXHAUSTED after MAX_MESSAGES_PER_KEY). */
