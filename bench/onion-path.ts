@@ -41,6 +41,7 @@ interface RelayInfo {
   readonly addresses: string[];
   readonly onionPublicKey: string;
   readonly tcpEchoPort: number;
+  readonly tcpAwakeEchoPort: number;
 }
 
 function startRelay(): { child: ChildProcess; hop: Promise<RelayInfo> } {
@@ -60,8 +61,13 @@ function median(values: number[]): number {
   return values[Math.floor(values.length / 2)] ?? NaN;
 }
 
-/** Median round trip of ECHO_BYTES through a bare TCP socket to the echo server on `port`. */
-async function tcpEchoMs(port: number): Promise<number> {
+/**
+ * Median round trip of ECHO_BYTES through a bare TCP socket to the echo server on `port`. With
+ * `awake` (and the relay's awake echo port) neither process sleeps between messages: this one
+ * polls (setImmediate, so libuv checks its sockets without blocking) while it waits, the server
+ * after each answer. The difference to the sleeping echo is what waking idle processes costs.
+ */
+async function tcpEchoMs(port: number, awake = false): Promise<number> {
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -77,6 +83,10 @@ async function tcpEchoMs(port: number): Promise<number> {
       };
       socket.on('data', onData);
       socket.write(message);
+      const poll = (): void => {
+        if (received < message.length) setImmediate(poll);
+      };
+      if (awake) setImmediate(poll);
     });
   try {
     for (let i = 0; i < 200; i++) await roundTrip();
@@ -132,6 +142,7 @@ export async function onionPathRows(): Promise<BenchRow[]> {
     const echo = new RpcSession(await host.transport.dial(guard, ECHO_PROTOCOL, AbortSignal.timeout(TIMEOUT_MS)));
     const libp2pRoundTrip = await libp2pEchoMs(echo).finally(() => echo.close());
     const tcpRoundTrip = await tcpEchoMs(infos[0]?.tcpEchoPort ?? 0);
+    const tcpAwakeRoundTrip = await tcpEchoMs(infos[0]?.tcpAwakeEchoPort ?? 0, true);
 
     const cpu = (): (number | undefined)[] => {
       const own = process.cpuUsage();
@@ -170,6 +181,8 @@ export async function onionPathRows(): Promise<BenchRow[]> {
       values.flatMap((v, i) => (v === undefined ? [] : [{ metric: `path only, ${label}: CPU of the ${names[i]} process per request (measured, /proc)`, value: v, unit: 'µs' }]));
     return [
       { metric: `transport floor: ${ECHO_BYTES}-byte echo between two processes, bare TCP socket, p50`, value: tcpRoundTrip, unit: 'ms' },
+      { metric: 'transport floor: the same bare TCP echo with neither process sleeping between messages (both poll), p50', value: tcpAwakeRoundTrip, unit: 'ms' },
+      { metric: 'cost of waking an idle process, per one-way hop: (sleeping echo - awake echo) / 2', value: ((tcpRoundTrip - tcpAwakeRoundTrip) / 2) * 1000, unit: 'µs' },
       { metric: `transport: the same echo through libp2p (TCP, Noise, Yamux) and an RpcSession, p50`, value: libp2pRoundTrip, unit: 'ms', peer: 'bare TCP', ratio: tcpRoundTrip / libp2pRoundTrip },
       { metric: 'path only (4 relay processes, fixed answer): sequential round trip p50', value: latencies[Math.floor(latencies.length / 2)] ?? NaN, unit: 'ms' },
       { metric: `path only: requests/s with ${ONION_PATH_CONCURRENCY} in flight`, value: rate, unit: 'req/s', target: '>= 1000/s on 2 cores' },
