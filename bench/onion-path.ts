@@ -21,6 +21,8 @@ import type { BenchRow } from './report.ts';
 const RELAY = path.join(import.meta.dirname, 'onion-relay.ts');
 /** The echo protocol bench/onion-relay.ts serves beside the relay (defined here: importing that script would run it). */
 export const ECHO_PROTOCOL = '/samizdat/bench/echo/1.0.0';
+/** The same echo, after which the relay process polls instead of sleeping (see tcpEchoMs). */
+export const ECHO_AWAKE_PROTOCOL = '/samizdat/bench/echo-awake/1.0.0';
 const TIMEOUT_MS = 10_000;
 const SEQUENTIAL = 1_000;
 export const ONION_PATH_CONCURRENCY = 64;
@@ -102,14 +104,29 @@ async function tcpEchoMs(port: number, awake = false): Promise<number> {
   }
 }
 
-/** Median round trip of ECHO_BYTES through an RpcSession (libp2p TCP, Noise, Yamux) to ECHO_PROTOCOL. */
-async function libp2pEchoMs(session: RpcSession): Promise<number> {
+/**
+ * Median round trip of ECHO_BYTES through an RpcSession (libp2p TCP, Noise, Yamux) to ECHO_PROTOCOL,
+ * or with `awake` to ECHO_AWAKE_PROTOCOL, this process polling while it waits (as tcpEchoMs).
+ */
+async function libp2pEchoMs(session: RpcSession, awake = false): Promise<number> {
   const body = new Uint8Array(ECHO_BYTES);
-  for (let i = 0; i < 200; i++) await session.request(body, { timeoutMs: TIMEOUT_MS });
+  const roundTrip = async (): Promise<void> => {
+    let waiting = true;
+    const poll = (): void => {
+      if (waiting) setImmediate(poll);
+    };
+    if (awake) setImmediate(poll);
+    try {
+      await session.request(body, { timeoutMs: TIMEOUT_MS });
+    } finally {
+      waiting = false;
+    }
+  };
+  for (let i = 0; i < 200; i++) await roundTrip();
   const times: number[] = [];
   for (let i = 0; i < ECHO_ROUNDS; i++) {
     const start = performance.now();
-    await session.request(body, { timeoutMs: TIMEOUT_MS });
+    await roundTrip();
     times.push(performance.now() - start);
   }
   return median(times);
@@ -141,6 +158,8 @@ export async function onionPathRows(): Promise<BenchRow[]> {
     for (let i = 0; i < 200; i++) await send();
     const echo = new RpcSession(await host.transport.dial(guard, ECHO_PROTOCOL, AbortSignal.timeout(TIMEOUT_MS)));
     const libp2pRoundTrip = await libp2pEchoMs(echo).finally(() => echo.close());
+    const awakeEcho = new RpcSession(await host.transport.dial(guard, ECHO_AWAKE_PROTOCOL, AbortSignal.timeout(TIMEOUT_MS)));
+    const libp2pAwakeRoundTrip = await libp2pEchoMs(awakeEcho, true).finally(() => awakeEcho.close());
     const tcpRoundTrip = await tcpEchoMs(infos[0]?.tcpEchoPort ?? 0);
     const tcpAwakeRoundTrip = await tcpEchoMs(infos[0]?.tcpAwakeEchoPort ?? 0, true);
 
@@ -184,6 +203,8 @@ export async function onionPathRows(): Promise<BenchRow[]> {
       { metric: 'transport floor: the same bare TCP echo with neither process sleeping between messages (both poll), p50', value: tcpAwakeRoundTrip, unit: 'ms' },
       { metric: 'cost of waking an idle process, per one-way hop: (sleeping echo - awake echo) / 2', value: ((tcpRoundTrip - tcpAwakeRoundTrip) / 2) * 1000, unit: 'µs' },
       { metric: `transport: the same echo through libp2p (TCP, Noise, Yamux) and an RpcSession, p50`, value: libp2pRoundTrip, unit: 'ms', peer: 'bare TCP', ratio: tcpRoundTrip / libp2pRoundTrip },
+      { metric: 'transport: the libp2p echo with neither process sleeping between messages (both poll), p50', value: libp2pAwakeRoundTrip, unit: 'ms' },
+      { metric: 'cost of waking an idle process, per one-way hop, libp2p: (sleeping echo - awake echo) / 2 (wake-up plus running on cold caches)', value: ((libp2pRoundTrip - libp2pAwakeRoundTrip) / 2) * 1000, unit: 'µs' },
       { metric: 'path only (4 relay processes, fixed answer): sequential round trip p50', value: latencies[Math.floor(latencies.length / 2)] ?? NaN, unit: 'ms' },
       { metric: `path only: requests/s with ${ONION_PATH_CONCURRENCY} in flight`, value: rate, unit: 'req/s', target: '>= 1000/s on 2 cores' },
       ...cpuRows('sequential', seqCpu),

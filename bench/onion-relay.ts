@@ -1,8 +1,8 @@
 /**
  * One onion relay in its own process for the `onion` bench's path rows: a libp2p host on
  * 127.0.0.1 running the relay service with a fresh onion key and a fixed answer of `ANSWER_BYTES`
- * as its target handler (no mailbox behind it), and two bare TCP echo servers (one of them keeps
- * the process awake between messages). Prints one JSON line {peerId, addresses, onionPublicKey
+ * as its target handler (no mailbox behind it), and echo servers, libp2p and bare TCP, each also
+ * in a form that keeps the process awake (polling) between messages. Prints one JSON line {peerId, addresses, onionPublicKey
  * (base64), tcpEchoPort, tcpAwakeEchoPort}, then serves until SIGTERM. Usage: node bench/onion-relay.ts
  */
 import net from 'node:net';
@@ -10,7 +10,7 @@ import { createNodeCryptoProvider, generateHybridKeyPair } from '../src/crypto/i
 import { createHost } from '../src/node/host.ts';
 import { createOnionKeyRing, createRelayService } from '../src/onion/index.ts';
 import { serveSession } from '../src/wire/index.ts';
-import { ECHO_PROTOCOL } from './onion-path.ts';
+import { ECHO_AWAKE_PROTOCOL, ECHO_PROTOCOL } from './onion-path.ts';
 
 /** About a one-message retrieve answer. */
 const ANSWER_BYTES = 700;
@@ -22,7 +22,6 @@ const key = generateHybridKeyPair(crypto);
 const answer = crypto.randomBytes(ANSWER_BYTES);
 const relay = createRelayService({ transport: host.transport, crypto, keys: createOnionKeyRing(crypto, [{ key }]), now: Date.now, deliver: () => Promise.resolve(answer) });
 await relay.start();
-await host.transport.handle(ECHO_PROTOCOL, (stream) => serveSession(stream, (body) => Promise.resolve(body)));
 /**
  * How long the awake echo keeps this process polling after each answer: far longer than the
  * bench client takes to send its next message, so between two messages the process never sleeps.
@@ -41,9 +40,7 @@ const echoServer = (awake: boolean): net.Server =>
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       socket.write(chunk);
-      if (!awake) return;
-      awakeUntil = performance.now() + AWAKE_MS;
-      if (!polling) poll();
+      if (awake) stayAwake();
     });
     socket.on('error', () => socket.destroy());
   });
@@ -54,6 +51,18 @@ const listen = (server: net.Server): Promise<number> =>
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
   });
+/** After an answer, polls instead of sleeping for AWAKE_MS. */
+const stayAwake = (): void => {
+  awakeUntil = performance.now() + AWAKE_MS;
+  if (!polling) poll();
+};
+await host.transport.handle(ECHO_PROTOCOL, (stream) => serveSession(stream, (body) => Promise.resolve(body)));
+await host.transport.handle(ECHO_AWAKE_PROTOCOL, (stream) =>
+  serveSession(stream, (body) => {
+    queueMicrotask(stayAwake); // after the answer is on its way
+    return Promise.resolve(body);
+  }),
+);
 const tcpEcho = echoServer(false);
 const tcpAwakeEcho = echoServer(true);
 const tcpEchoPort = await listen(tcpEcho);
