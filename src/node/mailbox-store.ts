@@ -23,7 +23,6 @@ import {
   type MailboxLimits,
   type MailboxStore,
   type MailboxStoreOptions,
-  type Namespace,
   type ReplicaInput,
   type ReplicaResult,
   type StoredItem,
@@ -41,13 +40,13 @@ import {
   int,
   nsCode,
   resolveLimits,
-  xorInto,
   type Aggregate,
 } from './mailbox-store-helpers.ts';
 import { prepareMailboxQueries } from './mailbox-store-queries.ts';
 import { errorText, openDatabase } from './mailbox-store-schema.ts';
 import { createGroupCommit } from './mailbox-group-commit.ts';
 import { createTombstoneBook } from './mailbox-tombstones.ts';
+import { createMailboxAggregates } from './mailbox-aggregates.ts';
 
 export {
   DEFAULT_MAILBOX_LIMITS,
@@ -115,70 +114,9 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
   /** Runs `fn` atomically (a savepoint in the group transaction, mailbox-group-commit.ts). */
   const transaction = <T>(fn: () => T): T => guard(() => group.write(fn));
 
-  const loadAggregate = (account: Uint8Array, ns: number): Aggregate => {
-    const row = q.aggGet.get(account, ns);
-    if (row === undefined) return emptyAggregate();
-    return { count: int(row, 'count'), bytes: int(row, 'bytes'), digest: blob(row, 'digest').slice() };
-  };
-
-  const saveAggregate = (account: Uint8Array, ns: number, agg: Aggregate): void => {
-    if (agg.count === 0) q.aggDelete.run(account, ns);
-    else q.aggPut.run(account, ns, agg.count, agg.bytes, agg.digest);
-  };
-
-  /** Adds (sign 1) or removes (sign -1) one item in `agg`. XOR is its own inverse. */
-  const account1 = (agg: Aggregate, id: Uint8Array, size: number, sign: 1 | -1): void => {
-    agg.count += sign;
-    agg.bytes += sign * size;
-    xorInto(agg.digest, crypto.hash('sha256', id));
-  };
-
-  /** Message and byte caps of a namespace ('bundle' replaces instead). */
-  const capsOf = (namespace: Namespace): { messages: number; bytes: number } =>
-    namespace === 'inbox'
-      ? { messages: limits.maxInboxMessages, bytes: limits.maxInboxBytes }
-      : { messages: limits.maxConfigMessages, bytes: limits.maxConfigMessages * limits.maxBodyBytes };
-
-  /** True when one more item of `size` fits; first drops the mailbox's expired items if needed. */
-  const makeRoom = (account: Uint8Array, ns: number, namespace: Namespace, agg: Aggregate, size: number, t: number): boolean => {
-    const caps = capsOf(namespace);
-    const fits = (): boolean => agg.count + 1 <= caps.messages && agg.bytes + size <= caps.bytes;
-    if (fits()) return true;
-    for (const row of q.mailboxExpired.all(account, ns, t)) {
-      const id = blob(row, 'id');
-      q.deleteById.run(id);
-      account1(agg, id, int(row, 'size'), -1);
-    }
-    return fits();
-  };
-
-  /** Removes every item of a 'bundle' mailbox; returns the latest expiry among them (or -Infinity). */
-  const clearBundle = (account: Uint8Array, ns: number): number => {
-    let latest = -Infinity;
-    for (const row of q.mailboxItems.all(account, ns)) {
-      latest = Math.max(latest, int(row, 'expires_at'));
-      q.deleteById.run(blob(row, 'id'));
-    }
-    return latest;
-  };
-
-  /** For a known id: raises its expiry to `expiresAtMs` if later; returns the stored row's facts. */
-  const touchExisting = (id: Uint8Array, expiresAtMs: number): { cursor: bigint; expiresAtMs: number } | undefined => {
-    const row = q.byId.get(id);
-    if (row === undefined) return undefined;
-    const stored = int(row, 'expires_at');
-    if (expiresAtMs > stored) q.extend.run(expiresAtMs, id, expiresAtMs);
-    return { cursor: BigInt(int(row, 'cursor')), expiresAtMs: Math.max(stored, expiresAtMs) };
-  };
+  const aggregates = createMailboxAggregates(q, crypto, limits);
 
   const tombstones = createTombstoneBook(q, crypto, limits.maxTtlMs);
-
-  const insertItem = (account: Uint8Array, ns: number, id: Uint8Array, body: Uint8Array, expiresAtMs: number, agg: Aggregate): bigint => {
-    const { lastInsertRowid } = q.insert.run(account, ns, id, body, expiresAtMs);
-    account1(agg, id, body.length, 1);
-    saveAggregate(account, ns, agg);
-    return BigInt(lastInsertRowid);
-  };
 
   const store: MailboxStore = {
     put(account, namespace, body, ttlMs) {
@@ -194,22 +132,22 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       const id = messageId(crypto, namespace, account, body);
       return transaction(() => {
         if (tombstones.live(account, ns, id, t)) return { id, expiresAtMs: t + ttlMs, cursor: 0n, inserted: false };
-        const existing = touchExisting(id, t + ttlMs);
+        const existing = aggregates.touchExisting(id, t + ttlMs);
         if (existing !== undefined) return { id, ...existing, inserted: false };
-        let agg = loadAggregate(account, ns);
+        let agg = aggregates.load(account, ns);
         let expiresAtMs = t + ttlMs;
         if (namespace === 'bundle') {
           // Later than the item it replaces, so the (expiry, id) rule of putReplica picks this one too.
-          expiresAtMs = Math.max(expiresAtMs, clearBundle(account, ns) + 1);
+          expiresAtMs = Math.max(expiresAtMs, aggregates.clearBundle(account, ns) + 1);
           agg = emptyAggregate();
-        } else if (!makeRoom(account, ns, namespace, agg, body.length, t)) {
+        } else if (!aggregates.makeRoom(account, ns, namespace, agg, body.length, t)) {
           // The throw rolls the whole transaction back, including any expired items dropped above.
-          const caps = capsOf(namespace);
+          const caps = aggregates.capsOf(namespace);
           throw new SamizdatError('TOO_LARGE', `the ${namespace} of this account is full (${caps.messages} messages or ${caps.bytes} bytes)`, {
             detail: { reason: `${namespace}-full`, maxMessages: caps.messages, maxBytes: caps.bytes },
           });
         }
-        const cursor = insertItem(account, ns, id, body, expiresAtMs, agg);
+        const cursor = aggregates.insert(account, ns, id, body, expiresAtMs, agg);
         return { id, expiresAtMs, cursor, inserted: true };
       });
     },
@@ -234,21 +172,21 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       }
       return transaction((): ReplicaResult => {
         if (tombstones.live(account, ns, id, t)) return 'present';
-        if (touchExisting(id, expiresAtMs) !== undefined) return 'present';
-        let agg = loadAggregate(account, ns);
+        if (aggregates.touchExisting(id, expiresAtMs) !== undefined) return 'present';
+        let agg = aggregates.load(account, ns);
         if (namespace === 'bundle') {
           for (const row of q.mailboxItems.all(account, ns)) {
             const storedExpiry = int(row, 'expires_at');
             const storedWins = storedExpiry > expiresAtMs || (storedExpiry === expiresAtMs && compareIds(blob(row, 'id'), id) > 0);
             if (storedWins) return 'present';
           }
-          clearBundle(account, ns);
+          aggregates.clearBundle(account, ns);
           agg = emptyAggregate();
-        } else if (!makeRoom(account, ns, namespace, agg, body.length, t)) {
-          saveAggregate(account, ns, agg);
+        } else if (!aggregates.makeRoom(account, ns, namespace, agg, body.length, t)) {
+          aggregates.save(account, ns, agg);
           return 'refused';
         }
-        insertItem(account, ns, id, body, expiresAtMs, agg);
+        aggregates.insert(account, ns, id, body, expiresAtMs, agg);
         return 'inserted';
       });
     },
@@ -289,7 +227,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       if (proof !== undefined) checkProof(proof);
       const t = clock();
       return transaction(() => {
-        const agg = loadAggregate(account, ns);
+        const agg = aggregates.load(account, ns);
         const held: { id: Uint8Array; expiresAtMs: number }[] = [];
         const notHeld: Uint8Array[] = [];
         let deleted = 0;
@@ -297,14 +235,14 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
           const row = q.deleteOne.get(id, account, ns);
           if (row !== undefined) {
             deleted++;
-            account1(agg, id, int(row, 'size'), -1);
+            aggregates.count(agg, id, int(row, 'size'), -1);
           }
           if (id.length !== ID_BYTES) continue;
           if (row !== undefined) held.push({ id, expiresAtMs: int(row, 'expires_at') });
           else notHeld.push(id);
         }
-        if (deleted > 0) saveAggregate(account, ns, agg);
-        tombstones.record(account, ns, held, notHeld, capsOf(namespace).messages, proof, t);
+        if (deleted > 0) aggregates.save(account, ns, agg);
+        tombstones.record(account, ns, held, notHeld, aggregates.capsOf(namespace).messages, proof, t);
         return deleted;
       });
     },
@@ -327,14 +265,14 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
             const key = `${toHex(account)}/${ns}`;
             let entry = touched.get(key);
             if (entry === undefined) {
-              entry = { account, ns, agg: loadAggregate(account, ns) };
+              entry = { account, ns, agg: aggregates.load(account, ns) };
               touched.set(key, entry);
             }
             const id = blob(row, 'id');
             q.deleteById.run(id);
-            account1(entry.agg, id, int(row, 'size'), -1);
+            aggregates.count(entry.agg, id, int(row, 'size'), -1);
           }
-          for (const { account, ns, agg } of touched.values()) saveAggregate(account, ns, agg);
+          for (const { account, ns, agg } of touched.values()) aggregates.save(account, ns, agg);
           return rows.length;
         });
         total += swept;
@@ -371,7 +309,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       checkAccount(account);
       const ns = nsCode(namespace);
       return guard(() => {
-        const agg = loadAggregate(account, ns);
+        const agg = aggregates.load(account, ns);
         return { messages: agg.count, bytes: agg.bytes };
       });
     },
@@ -398,7 +336,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       checkAccount(account);
       const ns = nsCode(namespace);
       return guard(() => {
-        const agg = loadAggregate(account, ns);
+        const agg = aggregates.load(account, ns);
         return { digest: agg.digest, count: agg.count };
       });
     },
