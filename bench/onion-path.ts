@@ -2,7 +2,9 @@
  * The `onion` bench's path rows: guard, middle, exit and target each in its own process
  * (bench/onion-relay.ts), the client in this one, nothing else running: what the onion path itself
  * costs, apart from the devnet's mailbox handler and directory traffic. First the transport floor:
- * one echo round trip to the guard's process through a bare TCP socket and through libp2p. Then the sequential
+ * one echo round trip to the guard's process through a bare TCP socket and through libp2p, each
+ * also with neither process sleeping between messages, which shows what waking a process costs
+ * on this machine (an onion retrieve wakes 8 processes, a direct one 2). Then the sequential
  * round trip, requests per second with ONION_PATH_CONCURRENCY in flight, and each process's CPU
  * time per request from /proc (Linux), so the per-hop figures are measured, not estimated.
  */
