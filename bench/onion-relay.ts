@@ -2,8 +2,9 @@
  * One onion relay in its own process for the `onion` bench's path rows: a libp2p host on
  * 127.0.0.1 running the relay service with a fresh onion key and a fixed answer of `ANSWER_BYTES`
  * as its target handler (no mailbox behind it), and echo servers, libp2p and bare TCP, each also
- * in a form that keeps the process awake (polling) between messages. Prints one JSON line {peerId, addresses, onionPublicKey
- * (base64), tcpEchoPort, tcpAwakeEchoPort}, then serves until SIGTERM. Usage: node bench/onion-relay.ts
+ * in a form that keeps the process awake (polling) between messages. Prints one JSON line
+ * {peerId, addresses, onionPublicKey (base64), tcpEchoPort, tcpAwakeEchoPort}, then serves until
+ * SIGTERM. Usage: node bench/onion-relay.ts
  */
 import net from 'node:net';
 import { createNodeCryptoProvider, generateHybridKeyPair } from '../src/crypto/index.ts';
@@ -34,6 +35,11 @@ const poll = (): void => {
   polling = performance.now() < awakeUntil;
   if (polling) setImmediate(poll);
 };
+/** After an answer, polls instead of sleeping for AWAKE_MS. */
+const stayAwake = (): void => {
+  awakeUntil = performance.now() + AWAKE_MS;
+  if (!polling) poll();
+};
 /** A bare TCP echo; `awake`: after each answer the process polls instead of sleeping (the wake-up cost's control). */
 const echoServer = (awake: boolean): net.Server =>
   net.createServer((socket) => {
@@ -51,11 +57,6 @@ const listen = (server: net.Server): Promise<number> =>
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
   });
-/** After an answer, polls instead of sleeping for AWAKE_MS. */
-const stayAwake = (): void => {
-  awakeUntil = performance.now() + AWAKE_MS;
-  if (!polling) poll();
-};
 await host.transport.handle(ECHO_PROTOCOL, (stream) => serveSession(stream, (body) => Promise.resolve(body)));
 await host.transport.handle(ECHO_AWAKE_PROTOCOL, (stream) =>
   serveSession(stream, (body) => {
