@@ -1,15 +1,17 @@
 /** Runs the real `samizdat` binary (bin/samizdat.js) as a child process, as a user would. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/samizdat.js');
 /**
  * HOME for the child unless a test sets one: an empty directory, so a developer's own
- * ~/.samizdat (a devnet left running, say) never leaks into a test. Left in the temp dir.
+ * ~/.samizdat (a devnet left running, say) never leaks into a test. Removed when the test
+ * process exits (each test file is its own process), so runs do not pile them up in the temp dir.
  */
 const SCRATCH_HOME = mkdtempSync(path.join(tmpdir(), 'samizdat-cli-home-'));
+process.once('exit', () => rmSync(SCRATCH_HOME, { recursive: true, force: true }));
 
 export interface CliResult {
   readonly code: number | null;
