@@ -66,11 +66,41 @@ function median(values: number[]): number {
 }
 
 /**
- * Median round trip of ECHO_BYTES through a bare TCP socket to the echo server on `port`. With
- * `awake` (and the relay's awake echo port) neither process sleeps between messages: this one
- * polls (setImmediate, so libuv checks its sockets without blocking) while it waits, the server
- * after each answer. The difference to the sleeping echo is what waking idle processes costs.
+ * Waits for `pending` without letting this process sleep: the event loop keeps turning
+ * (setImmediate, so libuv checks its sockets without blocking) until it settles.
  */
+async function awaitAwake<T>(pending: Promise<T>): Promise<T> {
+  let waiting = true;
+  const poll = (): void => {
+    if (waiting) setImmediate(poll);
+  };
+  setImmediate(poll);
+  try {
+    return await pending;
+  } finally {
+    waiting = false;
+  }
+}
+
+/**
+ * Median of ECHO_ROUNDS sequential `roundTrip`s after 200 unmeasured ones. With `awake` this
+ * process polls while it waits (awaitAwake), and the server, on its awake port or protocol, after
+ * each answer: neither sleeps between messages. The difference to the sleeping echo is what waking
+ * idle processes costs.
+ */
+async function medianRoundTripMs(roundTrip: () => Promise<unknown>, awake: boolean): Promise<number> {
+  const once = awake ? () => awaitAwake(roundTrip()) : roundTrip;
+  for (let i = 0; i < 200; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < ECHO_ROUNDS; i++) {
+    const start = performance.now();
+    await once();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/** Median round trip of ECHO_BYTES through a bare TCP socket to the echo server on `port`. */
 async function tcpEchoMs(port: number, awake = false): Promise<number> {
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true);
@@ -87,51 +117,21 @@ async function tcpEchoMs(port: number, awake = false): Promise<number> {
       };
       socket.on('data', onData);
       socket.write(message);
-      const poll = (): void => {
-        if (received < message.length) setImmediate(poll);
-      };
-      if (awake) setImmediate(poll);
     });
   try {
-    for (let i = 0; i < 200; i++) await roundTrip();
-    const times: number[] = [];
-    for (let i = 0; i < ECHO_ROUNDS; i++) {
-      const start = performance.now();
-      await roundTrip();
-      times.push(performance.now() - start);
-    }
-    return median(times);
+    return await medianRoundTripMs(roundTrip, awake);
   } finally {
     socket.destroy();
   }
 }
 
 /**
- * Median round trip of ECHO_BYTES through an RpcSession (libp2p TCP, Noise, Yamux) to ECHO_PROTOCOL,
- * or with `awake` to ECHO_AWAKE_PROTOCOL, this process polling while it waits (as tcpEchoMs).
+ * Median round trip of ECHO_BYTES through an RpcSession (libp2p TCP, Noise, Yamux), to
+ * ECHO_PROTOCOL or, `awake`, to ECHO_AWAKE_PROTOCOL.
  */
-async function libp2pEchoMs(session: RpcSession, awake = false): Promise<number> {
+function libp2pEchoMs(session: RpcSession, awake = false): Promise<number> {
   const body = new Uint8Array(ECHO_BYTES);
-  const roundTrip = async (): Promise<void> => {
-    let waiting = true;
-    const poll = (): void => {
-      if (waiting) setImmediate(poll);
-    };
-    if (awake) setImmediate(poll);
-    try {
-      await session.request(body, { timeoutMs: TIMEOUT_MS });
-    } finally {
-      waiting = false;
-    }
-  };
-  for (let i = 0; i < 200; i++) await roundTrip();
-  const times: number[] = [];
-  for (let i = 0; i < ECHO_ROUNDS; i++) {
-    const start = performance.now();
-    await roundTrip();
-    times.push(performance.now() - start);
-  }
-  return median(times);
+  return medianRoundTripMs(() => session.request(body, { timeoutMs: TIMEOUT_MS }), awake);
 }
 
 export async function onionPathRows(): Promise<BenchRow[]> {
