@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'PATH_FAILED'
   /** An I/O operation on local storage failed. */
   | 'STORAGE_FAILED'
+  /** A node holds as many bytes as its operator allows; another member of the swarm may take the item. */
+  | 'STORAGE_FULL'
   /** A bug: something that should not happen did. Reported in one line, never as a stack trace. */
   | 'INTERNAL'
   /** A local record (a contact, a conversation) that was asked for does not exist. */

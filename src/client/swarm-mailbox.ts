@@ -2,7 +2,8 @@
  * Mailbox access by account rather than by node: the swarm comes from the verified consensus
  * (rendezvous hashing, src/swarm). A WRONG_SWARM answer means the client's consensus is behind the
  * node's: the client fetches a newer consensus, recomputes the swarm and tries again; a member
- * that cannot be reached (PATH_FAILED at the target) is skipped for the next one. Works over any
+ * that cannot be reached (PATH_FAILED at the target) or is full (STORAGE_FULL, its storage quota
+ * met) is skipped for the next one. Works over any
  * MailboxClient, so over onion paths in real use.
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
@@ -75,7 +76,8 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
             consensus = (await options.refresh().catch(() => undefined)) ?? options.consensus();
           }
           skipped.add(target.peerId);
-        } else if (targetUnreachable(err)) {
+        } else if (targetUnreachable(err) || isSamizdatError(err, 'STORAGE_FULL')) {
+          // Unreachable, or full (it stores as much as its operator allows): the next member may take it.
           skipped.add(target.peerId);
         } else {
           throw err;

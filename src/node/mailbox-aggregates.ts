@@ -1,14 +1,15 @@
 /**
  * The per-mailbox bookkeeping of the mailbox store: each (account, namespace) keeps a row with
  * its item count, byte total and set digest (the XOR of its items' SHA-256 IDs, which anti-entropy
- * compares), and a namespace's caps bound what one more item may add. Every function here runs
- * inside one of the store's transactions (mailbox-store.ts), so a mailbox's rows and its
- * aggregate change together or not at all. No I/O of its own beyond the prepared statements.
+ * compares), and a namespace's caps and the node's storage quota bound what one more item may
+ * add. Every function here runs inside one of the store's transactions (mailbox-store.ts), so a
+ * mailbox's rows and its aggregate change together or not at all. No I/O of its own beyond the prepared statements.
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
 import type { MailboxLimits, Namespace } from './mailbox-store-api.ts';
 import { blob, emptyAggregate, int, xorInto, type Aggregate } from './mailbox-store-helpers.ts';
 import type { prepareMailboxQueries } from './mailbox-store-queries.ts';
+import { STORED_ROW_OVERHEAD_BYTES } from './mailbox-store-schema.ts';
 
 type Queries = ReturnType<typeof prepareMailboxQueries>;
 
@@ -21,8 +22,15 @@ export interface MailboxAggregates {
   count(agg: Aggregate, id: Uint8Array, size: number, sign: 1 | -1): void;
   /** Message and byte caps of a namespace ('bundle' replaces instead). */
   capsOf(namespace: Namespace): { messages: number; bytes: number };
-  /** True when one more item of `size` fits; first drops the mailbox's expired items if needed. */
-  makeRoom(account: Uint8Array, ns: number, namespace: Namespace, agg: Aggregate, size: number, t: number): boolean;
+  /**
+   * Whether one more item of `size` fits: undefined when it does, else which cap it meets (the
+   * mailbox's, or the node's storage quota). First drops the mailbox's expired items if needed.
+   */
+  makeRoom(account: Uint8Array, ns: number, namespace: Namespace, agg: Aggregate, size: number, t: number): 'mailbox' | 'node' | undefined;
+  /** True when the node's stored bytes plus `extra` stay within its storage quota. */
+  nodeHasRoom(extra: number): boolean;
+  /** What a row of `size` body bytes adds to the node's storage count. */
+  storedSize(size: number): number;
   /** Removes every item of a 'bundle' mailbox; returns the latest expiry among them (or -Infinity). */
   clearBundle(account: Uint8Array, ns: number): number;
   /** For a known id: raises its expiry to `expiresAtMs` if later; returns the stored row's facts. */
@@ -41,6 +49,9 @@ export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limi
     agg.bytes += sign * size;
     xorInto(agg.digest, crypto.hash('sha256', id));
   };
+  const storedSize = (size: number): number => size + STORED_ROW_OVERHEAD_BYTES;
+  /** Reads the trigger-kept total (mailbox-store-schema.ts V4) inside the running transaction. */
+  const nodeHasRoom = (extra: number): boolean => int(q.storage.get() ?? {}, 'bytes') + extra <= limits.maxStorageBytes;
   const capsOf = (namespace: Namespace): { messages: number; bytes: number } =>
     namespace === 'inbox'
       ? { messages: limits.maxInboxMessages, bytes: limits.maxInboxBytes }
@@ -57,15 +68,20 @@ export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limi
     capsOf,
     makeRoom(account, ns, namespace, agg, size, t) {
       const caps = capsOf(namespace);
-      const fits = (): boolean => agg.count + 1 <= caps.messages && agg.bytes + size <= caps.bytes;
-      if (fits()) return true;
+      const full = (): 'mailbox' | 'node' | undefined => {
+        if (agg.count + 1 > caps.messages || agg.bytes + size > caps.bytes) return 'mailbox';
+        return nodeHasRoom(storedSize(size)) ? undefined : 'node';
+      };
+      if (full() === undefined) return undefined;
       for (const row of q.mailboxExpired.all(account, ns, t)) {
         const id = blob(row, 'id');
         q.deleteById.run(id);
         count(agg, id, int(row, 'size'), -1);
       }
-      return fits();
+      return full();
     },
+    nodeHasRoom,
+    storedSize,
     clearBundle(account, ns) {
       let latest = -Infinity;
       for (const row of q.mailboxItems.all(account, ns)) {

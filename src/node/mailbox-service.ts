@@ -17,7 +17,8 @@
  *   - inbox deposits pass the deposit gate (deposit-gate.ts): a proof of work or a contact
  *     signature, the recipient's policy and the per-mailbox buckets. PROOF_REQUIRED travels as
  *     the `proof_required` answer carrying the difficulty; REFUSED and RATE_LIMITED as errors;
- *   - storage errors come back typed (TOO_LARGE reason inbox-full, STORAGE_FAILED).
+ *   - storage errors come back typed (TOO_LARGE reason inbox-full, STORAGE_FULL past the node's
+ *     storage quota, STORAGE_FAILED).
  * Request errors travel in-band (MailboxResponse.error); a rate limit or an unreadable frame is an
  * error of the session (SessionFrame.error; for garbage that is not a frame at all, one error frame
  * with id 0, then the stream is closed). A retrieve with wait_ms and nothing new parks in the waiter

@@ -23,6 +23,12 @@ export interface MailboxLimits {
   maxInboxBytes: number;
   /** Most items one account's config namespace holds (its bytes are bounded by this x maxBodyBytes). */
   maxConfigMessages: number;
+  /**
+   * Most bytes the whole node stores: bodies, delete proofs and a fixed overhead per message,
+   * tombstone and proof row (STORED_ROW_OVERHEAD_BYTES). Past it a put is refused with
+   * STORAGE_FULL and a replica with 'refused'; reads and deletes go on.
+   */
+  maxStorageBytes: number;
 }
 
 export const DEFAULT_MAILBOX_LIMITS: Readonly<MailboxLimits> = {
@@ -46,6 +52,15 @@ export const DEFAULT_MAILBOX_LIMITS: Readonly<MailboxLimits> = {
   maxInboxBytes: 64 * 1024 * 1024,
   /** 256 items: the owner's own settings and sync records; 16 MiB at most with 64 KiB bodies. */
   maxConfigMessages: 256,
+  /**
+   * 8 GiB. Accounts cost nothing to make, so the per-mailbox caps alone do not bound a node: many
+   * accounts' inboxes, configs and tombstones could fill its disk, and a node whose disk is full
+   * fails every write, its own database's included. With about 2,500 accounts per node (2,000
+   * nodes, 1M accounts, k = 5) this is 3 MiB each on average, hundreds of queued messages; a full
+   * node refuses new items and the client stores them on other members of the swarm. Operators
+   * set it to what their disk can hold (`node run --max-storage`).
+   */
+  maxStorageBytes: 8 * 1024 * 1024 * 1024,
 };
 
 /** Most items one `list` returns, whatever the caller asks (a retrieve is also cut to one frame). */
@@ -178,7 +193,11 @@ export interface MailboxStore {
   /** Current usage of one mailbox (expired items count until swept). */
   usage(account: Uint8Array, namespace: Namespace): { messages: number; bytes: number };
   /** Totals over every mailbox, for metrics. */
-  totals(): { mailboxes: number; messages: number; bytes: number };
+  /**
+   * Mailboxes, messages and body bytes held, and `storageBytes`: what counts against
+   * `maxStorageBytes` (bodies, proofs and row overheads, tombstones included).
+   */
+  totals(): { mailboxes: number; messages: number; bytes: number; storageBytes: number };
   /**
    * Every (account, namespace) held, with its set digest and count, for anti-entropy. The digest is
    * the XOR of SHA-256(id) over the mailbox's ids (32 zero bytes for an empty set): a set digest,

@@ -24,6 +24,7 @@ export function prepareMailboxQueries(db: DatabaseSync) {
     aggPut: prepare('INSERT OR REPLACE INTO mailbox (account, ns, count, bytes, digest) VALUES (?, ?, ?, ?, ?)'),
     aggDelete: prepare('DELETE FROM mailbox WHERE account = ? AND ns = ?'),
     digests: prepare('SELECT account, ns, digest, count FROM mailbox ORDER BY account, ns'),
+    storage: prepare('SELECT bytes FROM storage WHERE id = 0'),
     totals: prepare('SELECT count(*) AS mailboxes, coalesce(sum(count), 0) AS messages, coalesce(sum(bytes), 0) AS bytes FROM mailbox'),
     accounts: prepare('SELECT DISTINCT account FROM mailbox ORDER BY account'),
     dropMessages: prepare('DELETE FROM message WHERE account = ?'),

@@ -94,8 +94,54 @@ ALTER TABLE tombstone ADD COLUMN proof BLOB;
 ALTER TABLE tombstone ADD COLUMN held INTEGER NOT NULL DEFAULT 1;
 `;
 
+/**
+ * What one stored row costs besides its variable bytes (IDs, account, keys, indexes, page slack),
+ * in the node's storage count. A round figure: a `message` row has a 32-byte account, a 32-byte
+ * ID, two integers and entries in three indexes; a `tombstone` row has the same IDs and two
+ * indexes. Counting it makes rows without a body (tombstones) use the quota too.
+ */
+export const STORED_ROW_OVERHEAD_BYTES = 128;
+
+/**
+ * Version 4.
+ * - `storage`: one row holding the bytes this node stores, the sum over `message` (body + row
+ *   overhead), `tombstone` (row overhead) and `delete_proof` (auth + IDs + row overhead). Kept by
+ *   triggers, so every change to those tables, whatever code path makes it, moves the total in the
+ *   same transaction, and a rolled-back write leaves it as it was. The store compares it with the
+ *   node's quota before it takes an item (mailbox-aggregates.ts). Upserts of tombstones and
+ *   proofs change no sizes, so only inserts and deletes have triggers.
+ */
+const V4 = `
+CREATE TABLE storage (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  bytes INTEGER NOT NULL
+);
+INSERT INTO storage (id, bytes) VALUES (0,
+  (SELECT coalesce(sum(length(body)), 0) + count(*) * ${STORED_ROW_OVERHEAD_BYTES} FROM message)
+  + (SELECT count(*) * ${STORED_ROW_OVERHEAD_BYTES} FROM tombstone)
+  + (SELECT coalesce(sum(length(auth) + length(ids)), 0) + count(*) * ${STORED_ROW_OVERHEAD_BYTES} FROM delete_proof));
+CREATE TRIGGER storage_message_insert AFTER INSERT ON message BEGIN
+  UPDATE storage SET bytes = bytes + length(NEW.body) + ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_message_delete AFTER DELETE ON message BEGIN
+  UPDATE storage SET bytes = bytes - length(OLD.body) - ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_tombstone_insert AFTER INSERT ON tombstone BEGIN
+  UPDATE storage SET bytes = bytes + ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_tombstone_delete AFTER DELETE ON tombstone BEGIN
+  UPDATE storage SET bytes = bytes - ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_proof_insert AFTER INSERT ON delete_proof BEGIN
+  UPDATE storage SET bytes = bytes + length(NEW.auth) + length(NEW.ids) + ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_proof_delete AFTER DELETE ON delete_proof BEGIN
+  UPDATE storage SET bytes = bytes - length(OLD.auth) - length(OLD.ids) - ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+`;
+
 /** Migration i takes the schema from version i to version i + 1. Append; never edit a shipped one. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -74,7 +74,7 @@ describe('mailbox store tombstones', () => {
     const check = new DatabaseSync(file);
     assert.equal(check.prepare('PRAGMA user_version').get()?.['user_version'], SCHEMA_VERSION);
     check.close();
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
   });
 
   it('keeps the owner\'s signed delete with its tombstones, for as long as they last', () => {

@@ -43,7 +43,7 @@ import {
   type Aggregate,
 } from './mailbox-store-helpers.ts';
 import { prepareMailboxQueries } from './mailbox-store-queries.ts';
-import { errorText, openDatabase } from './mailbox-store-schema.ts';
+import { errorText, openDatabase, STORED_ROW_OVERHEAD_BYTES } from './mailbox-store-schema.ts';
 import { createGroupCommit } from './mailbox-group-commit.ts';
 import { createTombstoneBook } from './mailbox-tombstones.ts';
 import { createMailboxAggregates } from './mailbox-aggregates.ts';
@@ -118,6 +118,15 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
 
   const tombstones = createTombstoneBook(q, crypto, limits.maxTtlMs);
 
+  /** Whether a bundle item of `size` fits the node's quota once the mailbox's current one (`agg`) is gone. */
+  const bundleFits = (agg: Aggregate, size: number): boolean =>
+    aggregates.nodeHasRoom(aggregates.storedSize(size) - agg.bytes - agg.count * STORED_ROW_OVERHEAD_BYTES);
+
+  const storageFull = (): SamizdatError =>
+    new SamizdatError('STORAGE_FULL', `this node stores as much as its operator allows (${limits.maxStorageBytes} bytes); another member of the swarm may take it`, {
+      detail: { limit: limits.maxStorageBytes },
+    });
+
   const store: MailboxStore = {
     put(account, namespace, body, ttlMs) {
       checkAccount(account);
@@ -136,16 +145,21 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         if (existing !== undefined) return { id, ...existing, inserted: false };
         let agg = aggregates.load(account, ns);
         let expiresAtMs = t + ttlMs;
+        // Every throw below rolls the whole transaction back, including any items dropped first.
         if (namespace === 'bundle') {
+          if (!bundleFits(agg, body.length)) throw storageFull();
           // Later than the item it replaces, so the (expiry, id) rule of putReplica picks this one too.
           expiresAtMs = Math.max(expiresAtMs, aggregates.clearBundle(account, ns) + 1);
           agg = emptyAggregate();
-        } else if (!aggregates.makeRoom(account, ns, namespace, agg, body.length, t)) {
-          // The throw rolls the whole transaction back, including any expired items dropped above.
-          const caps = aggregates.capsOf(namespace);
-          throw new SamizdatError('TOO_LARGE', `the ${namespace} of this account is full (${caps.messages} messages or ${caps.bytes} bytes)`, {
-            detail: { reason: `${namespace}-full`, maxMessages: caps.messages, maxBytes: caps.bytes },
-          });
+        } else {
+          const full = aggregates.makeRoom(account, ns, namespace, agg, body.length, t);
+          if (full === 'node') throw storageFull();
+          if (full === 'mailbox') {
+            const caps = aggregates.capsOf(namespace);
+            throw new SamizdatError('TOO_LARGE', `the ${namespace} of this account is full (${caps.messages} messages or ${caps.bytes} bytes)`, {
+              detail: { reason: `${namespace}-full`, maxMessages: caps.messages, maxBytes: caps.bytes },
+            });
+          }
         }
         const cursor = aggregates.insert(account, ns, id, body, expiresAtMs, agg);
         return { id, expiresAtMs, cursor, inserted: true };
@@ -180,9 +194,10 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
             const storedWins = storedExpiry > expiresAtMs || (storedExpiry === expiresAtMs && compareIds(blob(row, 'id'), id) > 0);
             if (storedWins) return 'present';
           }
+          if (!bundleFits(agg, body.length)) return 'refused';
           aggregates.clearBundle(account, ns);
           agg = emptyAggregate();
-        } else if (!aggregates.makeRoom(account, ns, namespace, agg, body.length, t)) {
+        } else if (aggregates.makeRoom(account, ns, namespace, agg, body.length, t) !== undefined) {
           aggregates.save(account, ns, agg);
           return 'refused';
         }
@@ -242,7 +257,9 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
           else notHeld.push(id);
         }
         if (deleted > 0) aggregates.save(account, ns, agg);
-        tombstones.record(account, ns, held, notHeld, aggregates.capsOf(namespace).messages, proof, t);
+        // A full node still takes deletes; it only stops adding tombstones of IDs it never held.
+        const unheldCap = aggregates.nodeHasRoom(notHeld.length * STORED_ROW_OVERHEAD_BYTES) ? aggregates.capsOf(namespace).messages : 0;
+        tombstones.record(account, ns, held, notHeld, unheldCap, proof, t);
         return deleted;
       });
     },
@@ -317,7 +334,8 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     totals() {
       return guard(() => {
         const row = q.totals.get() ?? {};
-        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0) };
+        const storageBytes = int(q.storage.get() ?? {}, 'bytes');
+        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0), storageBytes };
       });
     },
 

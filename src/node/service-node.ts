@@ -17,7 +17,7 @@ import { loadOrCreateIdentityKey } from './key-files.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_DEPOSIT_POW_BITS } from '../identity/deposit-proof.ts';
 import { createMailboxService, type MailboxService } from './mailbox-service.ts';
-import { openMailboxStore, type MailboxStore } from './mailbox-store.ts';
+import { DEFAULT_MAILBOX_LIMITS, openMailboxStore, type MailboxStore } from './mailbox-store.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
 import { openOnionKeyStore } from './onion-key-store.ts';
 import { createRelayService } from '../onion/index.ts';
@@ -47,6 +47,8 @@ export interface ServiceNodeOptions {
    * tests that store raw inbox messages).
    */
   readonly depositPowBits?: number;
+  /** The node's storage quota in bytes (MailboxLimits.maxStorageBytes; default 8 GiB). */
+  readonly maxStorageBytes?: number;
 }
 
 export interface RunningServiceNode {
@@ -76,7 +78,7 @@ export const MISS_REFRESH_INTERVAL_MS = 2_000;
 /** Slack added to the onion key overlap for clock skew between clients and nodes. */
 export const ONION_KEY_OVERLAP_MARGIN_MS = 10_000;
 
-function nodeGauges(host: Host, store: MailboxStore, follower: DirectoryFollower, now: () => number): Gauge[] {
+function nodeGauges(host: Host, store: MailboxStore, follower: DirectoryFollower, now: () => number, storageQuota: number): Gauge[] {
   const consensus = (): Consensus => {
     const c = follower.current();
     if (c === undefined) throw new Error('no consensus yet');
@@ -86,6 +88,8 @@ function nodeGauges(host: Host, store: MailboxStore, follower: DirectoryFollower
     { name: 'samizdat_mailboxes', help: 'Mailboxes (account, namespace) held by this node.', read: () => store.totals().mailboxes },
     { name: 'samizdat_messages', help: 'Messages held by this node.', read: () => store.totals().messages },
     { name: 'samizdat_message_bytes', help: 'Bytes of message bodies held by this node.', read: () => store.totals().bytes },
+    { name: 'samizdat_storage_bytes', help: 'Bytes counted against the storage quota (bodies, tombstones, delete proofs, row overheads).', read: () => store.totals().storageBytes },
+    { name: 'samizdat_storage_quota_bytes', help: 'The storage quota: past it the node refuses new items (STORAGE_FULL).', read: () => storageQuota },
     { name: 'samizdat_consensus_nodes', help: 'Nodes listed in the newest consensus.', read: () => consensus().nodes.length },
     { name: 'samizdat_consensus_age_seconds', help: 'Seconds since the newest consensus became valid.', read: () => (now() - consensus().validAfterMs) / 1000 },
     { name: 'samizdat_consensus_expires_in_seconds', help: 'Seconds until the newest consensus expires (negative: expired).', read: () => (consensus().validUntilMs - now()) / 1000 },
@@ -110,7 +114,8 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     onRotate: () => onRotated(),
   });
   let onRotated = (): void => undefined;
-  const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now });
+  const storeLimits = options.maxStorageBytes === undefined ? {} : { limits: { maxStorageBytes: options.maxStorageBytes } };
+  const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now, ...storeLimits });
   const stops: (() => Promise<void>)[] = [() => Promise.resolve(store.close())];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
@@ -212,7 +217,7 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
     stops.push(() => antiEntropy.stop());
     signed = descriptor();
     if (options.metrics !== undefined) {
-      const metrics = await serveMetrics(options.metrics, nodeGauges(host, store, follower, now));
+      const metrics = await serveMetrics(options.metrics, nodeGauges(host, store, follower, now, options.maxStorageBytes ?? DEFAULT_MAILBOX_LIMITS.maxStorageBytes));
       stops.push(() => metrics.stop());
       logger.info('metrics', { address: `http://${metrics.address}/metrics` });
     }

@@ -104,7 +104,7 @@ function samePath(a: PathStatus | null, b: PathStatus | null): boolean {
 
 /** Errors that mean "the network did not take it", as opposed to a refusal by the rules. */
 function isNetworkError(err: unknown): boolean {
-  return isSamizdatError(err) && ['PATH_FAILED', 'WRONG_SWARM', 'RATE_LIMITED', 'CLOCK_SKEW', 'PROOF_REQUIRED', 'STORAGE_FAILED'].includes(err.code);
+  return isSamizdatError(err) && ['PATH_FAILED', 'WRONG_SWARM', 'RATE_LIMITED', 'CLOCK_SKEW', 'PROOF_REQUIRED', 'STORAGE_FAILED', 'STORAGE_FULL'].includes(err.code);
 }
 
 export function startAccountSession(options: AccountSessionOptions): AccountSession {

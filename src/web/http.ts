@@ -39,6 +39,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ROLLBACK: 502,
   BAD_SIGNATURE: 502,
   UNKNOWN_PREKEY: 502,
+  STORAGE_FULL: 502,
 };
 
 /** An error with an explicit HTTP status (401 token, 405 method, 415 media type, 423 locked). */

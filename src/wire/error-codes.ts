@@ -33,6 +33,7 @@ const ACCEPTED_FROM_PEER: Readonly<Record<ErrorCode, boolean>> = {
   RATE_LIMITED: true,
   PATH_FAILED: true,
   STORAGE_FAILED: true,
+  STORAGE_FULL: true,
   INTERNAL: true,
   NOT_FOUND: false,
   ALREADY_EXISTS: false,

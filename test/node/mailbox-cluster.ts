@@ -13,7 +13,7 @@ import { signNodeDescriptor, peerIdOfPublicKey } from '../../src/directory/index
 import { createAntiEntropy, type AntiEntropy } from '../../src/node/anti-entropy.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
 import { MAILBOX_PROTOCOL, createMailboxService, type MailboxService, type MailboxServiceLimits } from '../../src/node/mailbox-service.ts';
-import { openMailboxStore, type MailboxStore } from '../../src/node/mailbox-store.ts';
+import { openMailboxStore, type MailboxLimits, type MailboxStore } from '../../src/node/mailbox-store.ts';
 import { createReplicationService, type ReplicationService } from '../../src/node/replication.ts';
 import { createSwarmView, type UpdatableSwarmView } from '../../src/node/swarm-view-impl.ts';
 import type { SwarmMember } from '../../src/node/swarm-view.ts';
@@ -50,6 +50,8 @@ export interface StartOptions {
   readonly swarmSize?: number;
   readonly antiEntropyIntervalMs?: number;
   readonly limits?: Partial<MailboxServiceLimits>;
+  /** The stores' limits (the node storage quota, say). */
+  readonly storeLimits?: Partial<MailboxLimits>;
   readonly now?: () => number;
 }
 
@@ -87,7 +89,7 @@ export async function startHost(spec: NodeSpec): Promise<Host> {
 export async function startServices(spec: NodeSpec, host: Host, options: StartOptions): Promise<RunningNode> {
   const { crypto } = options;
   const now = options.now ?? Date.now;
-  const store = openMailboxStore({ path: spec.dbPath, crypto, now });
+  const store = openMailboxStore({ path: spec.dbPath, crypto, now, ...(options.storeLimits === undefined ? {} : { limits: options.storeLimits }) });
   const swarm = createSwarmView({ crypto, selfNodeId: spec.nodeId, members: options.members, ...(options.swarmSize === undefined ? {} : { swarmSize: options.swarmSize }) });
   const replication = createReplicationService({ transport: host.transport, store, swarm, crypto, now });
   const mailbox = createMailboxService({ transport: host.transport, store, swarm, crypto, now, replication, ...(options.limits === undefined ? {} : { limits: options.limits }) });

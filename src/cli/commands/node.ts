@@ -4,8 +4,15 @@ import { MAX_DEPOSIT_POW_BITS } from '../../identity/deposit-proof.ts';
 import { createJsonLogger } from '../../node/logger.ts';
 import { startServiceNode } from '../../node/service-node.ts';
 import type { CommandSpec } from '../command.ts';
+import { parseByteSize } from '../byte-size.ts';
 import { printJson } from '../io.ts';
 import { networkFileOf } from '../network-option.ts';
+
+/**
+ * The smallest `--max-storage`: 64 MiB, one full inbox. Below that a node would refuse most of
+ * what its swarms send it; a typo such as `--max-storage 8` (bytes) fails at start instead.
+ */
+export const MIN_STORAGE_QUOTA_BYTES = 64 * 1024 * 1024;
 
 /** Default listen address of a node: all IPv4 interfaces, TCP port 4100. */
 export const DEFAULT_NODE_LISTEN = '/ip4/0.0.0.0/tcp/4100';
@@ -20,6 +27,7 @@ export const nodeRun: CommandSpec = {
     metrics: { type: 'string', value: 'IP:PORT', description: 'serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9464)' },
     'sync-interval': { type: 'string', value: 'MS', description: 'anti-entropy interval with swarm peers (default 10000)' },
     'deposit-pow-bits': { type: 'string', value: 'BITS', description: 'proof of work asked of deposits from strangers (default 18; 0 turns deposit proofs off, for tests)' },
+    'max-storage': { type: 'string', value: 'SIZE', description: 'most the node stores, e.g. 500M or 20G (default 8G); past it new items go to other swarm members' },
   },
   positionals: { min: 0, max: 0 },
   details: ['The node key is DIR/identity.key (made on first start). Logs go to standard error as JSON lines.'],
@@ -36,7 +44,9 @@ export const nodeRun: CommandSpec = {
     const bitsText = ctx.options['deposit-pow-bits'];
     if (typeof bitsText === 'string' && (!/^\d{1,2}$/.test(bitsText) || Number(bitsText) > MAX_DEPOSIT_POW_BITS)) throw new SamizdatError('USAGE', `--deposit-pow-bits wants 0..${MAX_DEPOSIT_POW_BITS}`);
     const pow = typeof bitsText === 'string' ? { depositPowBits: Number(bitsText) } : {};
-    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce, ...pow });
+    const storageText = ctx.options['max-storage'];
+    const storage = typeof storageText === 'string' ? { maxStorageBytes: parseByteSize(storageText, '--max-storage', MIN_STORAGE_QUOTA_BYTES) } : {};
+    const node = await startServiceNode({ dir, networkFile: networkFileOf(ctx.io, ctx.global), listen: [listen], crypto: ctx.io.crypto, now: ctx.io.now, logger, ...metrics, ...sync, ...announce, ...pow, ...storage });
     if (ctx.global.json) printJson(ctx.io, { event: 'ready', peerId: node.peerId, addresses: node.addresses });
     else ctx.io.stdout(`node ${node.peerId} of network "${node.network.name}" listening on ${node.addresses.join(' ')}\n`);
     await shutdown;

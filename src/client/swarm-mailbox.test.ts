@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNodeCryptoProvider } from '../crypto/node-provider.ts';
+import type { Consensus } from '../directory/index.ts';
+import { SamizdatError, isSamizdatError } from '../errors.ts';
+import type { PeerTarget } from '../wire/index.ts';
+import type { MailboxClient, StoreOptions } from './mailbox-client.ts';
+import { createSwarmMailbox } from './swarm-mailbox.ts';
+
+const crypto = createNodeCryptoProvider();
+
+/** A verified-looking consensus of `n` nodes (only what swarm computation reads is real). */
+function consensusOf(n: number): Consensus {
+  const nodes = Array.from({ length: n }, (_, i) => ({
+    nodeId: new Uint8Array(32).fill(i + 1),
+    peerId: `node-${i}`,
+    addresses: [`/ip4/127.0.0.1/tcp/${4100 + i}`],
+    onionX25519: new Uint8Array(32),
+    onionMlKem: new Uint8Array(1184),
+    version: 'test',
+    publishedAtMs: 0,
+    signed: new Uint8Array(0),
+  }));
+  return { network: 'test', validAfterMs: 0, validUntilMs: 1, swarmSize: 3, nodes, signers: [], document: new Uint8Array(0), body: new Uint8Array(0), stale: false };
+}
+
+/** A mailbox client whose store answers `answer(target)`; it records whom it asked. */
+function fakeMailbox(answer: (target: PeerTarget) => Error | undefined): { mailbox: MailboxClient; asked: string[] } {
+  const asked: string[] = [];
+  const unused = (): never => assert.fail('not used here');
+  const mailbox: MailboxClient = {
+    store: (target: PeerTarget, o: StoreOptions) => {
+      asked.push(target.peerId);
+      const err = answer(target);
+      return err === undefined ? Promise.resolve({ id: crypto.hash('sha256', o.body), expiresAtMs: 1, replicas: 1 }) : Promise.reject(err);
+    },
+    retrieve: unused,
+    delete: unused,
+    close: () => undefined,
+  };
+  return { mailbox, asked };
+}
+
+const account = new Uint8Array(32).fill(7);
+const request: StoreOptions = { account, namespace: 'inbox', body: new Uint8Array(10), ttlMs: 1000 };
+
+describe('swarm mailbox', () => {
+  it('moves past a member that is full (STORAGE_FULL) to the next one', async () => {
+    const consensus = consensusOf(6);
+    const full = new Set<string>();
+    const { mailbox, asked } = fakeMailbox((t) => (full.has(t.peerId) ? new SamizdatError('STORAGE_FULL', 'full') : undefined));
+    const swarm = createSwarmMailbox({ mailbox, crypto, consensus: () => consensus, refresh: () => Promise.resolve(undefined) });
+    const members = swarm.swarmOf(account).map((m) => m.peerId);
+    assert.equal(members.length, 3);
+    full.add(members[0] ?? assert.fail());
+    const result = await swarm.store(request);
+    assert.equal(result.target.peerId, members[1]);
+    assert.deepEqual(asked, members.slice(0, 2));
+  });
+
+  it('gives up with STORAGE_FULL when every member tried is full, and does not retry other refusals', async () => {
+    const consensus = consensusOf(6);
+    const full = createSwarmMailbox({ ...fakeMailbox(() => new SamizdatError('STORAGE_FULL', 'full')), crypto, consensus: () => consensus, refresh: () => Promise.resolve(undefined) });
+    await assert.rejects(full.store(request), (e) => isSamizdatError(e, 'STORAGE_FULL'));
+    const inboxFull = fakeMailbox(() => new SamizdatError('TOO_LARGE', 'the inbox of this account is full'));
+    const swarm = createSwarmMailbox({ mailbox: inboxFull.mailbox, crypto, consensus: () => consensus, refresh: () => Promise.resolve(undefined) });
+    await assert.rejects(swarm.store(request), (e) => isSamizdatError(e, 'TOO_LARGE'));
+    assert.equal(inboxFull.asked.length, 1, 'a full inbox is full on every member: not retried');
+  });
+});
