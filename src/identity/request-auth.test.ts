@@ -45,6 +45,13 @@ for (const crypto of PROVIDERS) {
       assert.ok(crypto.verify(key.publicKey, expected, proof.signature));
     });
 
+    it('signs the timestamp in whole seconds (the exact skew would fingerprint the client)', () => {
+      assert.equal(NOW % 1_000, 0);
+      const proof = signOwnerAuth(crypto, key, { ...scope, timestampMs: NOW + 999 });
+      assert.equal(proof.timestampMs, BigInt(NOW));
+      verifyOwnerAuth(crypto, proof, scope, NOW + 999);
+    });
+
     it('verifies its own signature at the edges of the clock window', () => {
       const proof = signOwnerAuth(crypto, key, { ...scope, timestampMs: NOW });
       assert.equal(proof.nonce.length, 16);

@@ -23,6 +23,7 @@ import { assertBytes, concatBytes, u32be, u64be, utf8 } from '../crypto/bytes.ts
 import type { CryptoProvider, PrivateKey } from '../crypto/provider.ts';
 import { SIZES } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 
 /** Domain separation label of the owner signature. Frozen: changing it breaks every client. */
 export const OWNER_AUTH_CONTEXT = 'samizdat/v1/mailbox-auth';
@@ -142,7 +143,8 @@ export function signOwnerAuth(crypto: CryptoProvider, identityKey: PrivateKey, o
     throw new SamizdatError('INVALID_ARGUMENT', 'identityKey does not belong to account');
   }
   const nonce = options.nonce ?? crypto.randomBytes(OWNER_AUTH_NONCE_BYTES);
-  const timestampMs = BigInt(options.timestampMs);
+  // Whole seconds: the timestamp would otherwise show the signer's clock skew to the millisecond.
+  const timestampMs = BigInt(coarseClockMs(options.timestampMs));
   const signature = crypto.sign(identityKey, ownerAuthMessage(options, timestampMs, nonce));
   return { timestampMs, nonce, signature };
 }

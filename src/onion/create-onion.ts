@@ -16,6 +16,7 @@ import {
 } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { CreateLayerBodySchema, CreateLayerSchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 import { encodeMessage, type PeerTarget } from '../wire/index.ts';
 import { assertPeerTarget, fromHopAddress, toHopAddress } from './hop-address.ts';
 import { checkLayerTime, type LayerClock } from './layer-time.ts';
@@ -96,7 +97,7 @@ export function buildCreateOnion(crypto: CryptoProvider, path: readonly OnionHop
   }
   hops.forEach((hop, i) => assertHop(`hops[${i}]`, hop));
   if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new SamizdatError('INVALID_ARGUMENT', 'nowMs must be a non-negative integer');
-  const sentAtMs = BigInt(nowMs);
+  const sentAtMs = BigInt(coarseClockMs(nowMs)); // whole seconds (src/wire/coarse-clock.ts)
   const hopKeys: HopKeys[] = new Array<HopKeys>(hops.length);
   let inner: Uint8Array = new Uint8Array(0);
   for (let i = hops.length - 1; i >= 0; i--) {

@@ -6,6 +6,7 @@
  * restarted. Pure: the caller passes its clock and its start time.
  */
 import { SamizdatError } from '../errors.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 
 /**
  * How far a KEM layer's clock may be from the hop's: 5 minutes either way. Mailbox owner requests
@@ -34,7 +35,8 @@ export function checkLayerTime(sentAtMs: bigint, clock: LayerClock): number {
       detail: { skewMs: clock.nowMs - sent },
     });
   }
-  if (sent < clock.notBeforeMs) {
+  // Clients send whole seconds: a layer made in the second the hop started is let through.
+  if (sent < coarseClockMs(clock.notBeforeMs)) {
     throw new SamizdatError('CLOCK_SKEW', 'onion layer was made before this hop started; build it again', {
       detail: { skewMs: clock.nowMs - sent },
     });

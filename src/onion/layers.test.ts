@@ -246,15 +246,32 @@ describe('target sessions', () => {
     const skew = (e: unknown): boolean => isSamizdatError(e, 'CLOCK_SKEW');
     const old = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW - ONION_LAYER_MAX_AGE_MS - 1);
     assert.throws(() => openTargetRequest(crypto, target.ring, cache(), sessions(), old.layer, atTarget), skew);
-    const ahead = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW + ONION_LAYER_MAX_AGE_MS + 1);
+    const ahead = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW + ONION_LAYER_MAX_AGE_MS + 1_000);
     assert.throws(() => openTargetRequest(crypto, target.ring, cache(), sessions(), ahead.layer, atTarget), skew);
     const beforeRestart = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW - 10);
-    assert.throws(() => openTargetRequest(crypto, target.ring, cache(), sessions(), beforeRestart.layer, { ...atTarget, clock: { nowMs: NOW, notBeforeMs: NOW - 5 } }), skew);
+    assert.throws(() => openTargetRequest(crypto, target.ring, cache(), sessions(), beforeRestart.layer, { ...atTarget, clock: { nowMs: NOW, notBeforeMs: NOW + 5 } }), skew);
     const create = buildCreateOnion(crypto, [nodes[0]!.hop], NOW - ONION_LAYER_MAX_AGE_MS - 1).layer;
     assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, cache(), create, clock), skew);
     const fresh = buildCreateOnion(crypto, [nodes[0]!.hop], NOW - 10).layer;
-    assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, cache(), fresh, { nowMs: NOW, notBeforeMs: NOW - 5 }), skew);
+    assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, cache(), fresh, { nowMs: NOW, notBeforeMs: NOW + 5 }), skew);
     peelCreateLayer(crypto, nodes[0]!.ring, cache(), fresh, clock);
+  });
+
+  it('layers carry the client clock in whole seconds, and a hop takes a layer made in the second it started', () => {
+    assert.equal(NOW % 1_000, 0);
+    // 999 ms past the window is still inside it: the layer says NOW + ONION_LAYER_MAX_AGE_MS.
+    const ahead = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW + ONION_LAYER_MAX_AGE_MS + 999);
+    openTargetRequest(crypto, target.ring, cache(), sessions(), ahead.layer, atTarget);
+    const aheadCreate = buildCreateOnion(crypto, [nodes[0]!.hop], NOW + ONION_LAYER_MAX_AGE_MS + 999).layer;
+    peelCreateLayer(crypto, nodes[0]!.ring, cache(), aheadCreate, clock);
+    // Made 300 ms after a hop that started 500 ms into the second: its layer says NOW, and passes.
+    const justAfterStart = { nowMs: NOW + 800, notBeforeMs: NOW + 500 };
+    const opened = openTargetSession(crypto, target.hop, new Uint8Array(1), NOW + 800);
+    openTargetRequest(crypto, target.ring, cache(), sessions(), opened.layer, { ...atTarget, clock: justAfterStart });
+    peelCreateLayer(crypto, nodes[0]!.ring, cache(), buildCreateOnion(crypto, [nodes[0]!.hop], NOW + 800).layer, justAfterStart);
+    // A layer of the second before the hop started is still refused.
+    const earlier = buildCreateOnion(crypto, [nodes[0]!.hop], NOW - 1).layer;
+    assert.throws(() => peelCreateLayer(crypto, nodes[0]!.ring, cache(), earlier, justAfterStart), (e) => isSamizdatError(e, 'CLOCK_SKEW'));
   });
 
   it('the replay cache remembers an opening layer only as long as its clock is acceptable', () => {

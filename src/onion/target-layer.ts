@@ -24,6 +24,7 @@ import {
 } from '../crypto/index.ts';
 import { SamizdatError } from '../errors.ts';
 import { TargetLayerSchema, TargetResponseBodySchema } from '../wire/gen/samizdat/v1/onion_pb.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 import { encodeMessage, errorFromReply, errorReplyFromError } from '../wire/index.ts';
 import { checkLayerTime, type LayerClock } from './layer-time.ts';
 import { ONION_KEY_ID_LENGTH, decapsulateWithRing, kdfInfo, type OnionKeyRing } from './onion-keys.ts';
@@ -115,7 +116,7 @@ export function openTargetSession(crypto: CryptoProvider, target: TargetKey, req
   assertBytes('target.keyId', target.keyId, ONION_KEY_ID_LENGTH);
   assertBytes('request', request);
   if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new SamizdatError('INVALID_ARGUMENT', 'nowMs must be a non-negative integer');
-  const padded = requestBody(request, nowMs);
+  const padded = requestBody(request, coarseClockMs(nowMs)); // whole seconds (src/wire/coarse-clock.ts)
   const { sharedSecret, ciphertext } = hybridEncapsulate(crypto, target.onionPublicKey);
   const keys = deriveSession(crypto, sharedSecret, target.keyId, ciphertext);
   const sealed = crypto.aesGcmSeal(keys.requestKey, nonceOf(0n), padded, concatBytes(OPEN_AAD, target.keyId, ciphertext));
