@@ -15,7 +15,6 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { SamizdatError } from '../errors.ts';
 import {
   ID_BYTES,
-  MAX_LIST_LIMIT,
   MAX_NONCE_BYTES,
   REPLICA_CLOCK_SKEW_MS,
   SWEEP_BATCH,
@@ -23,9 +22,7 @@ import {
   type MailboxLimits,
   type MailboxStore,
   type MailboxStoreOptions,
-  type ReplicaInput,
   type ReplicaResult,
-  type StoredItem,
 } from './mailbox-store-api.ts';
 import {
   blob,
@@ -33,7 +30,6 @@ import {
   checkBody,
   checkIds,
   checkProof,
-  codeNs,
   compareIds,
   emptyAggregate,
   fail,
@@ -47,6 +43,7 @@ import { errorText, openDatabase, STORED_ROW_OVERHEAD_BYTES } from './mailbox-st
 import { createGroupCommit } from './mailbox-group-commit.ts';
 import { createTombstoneBook } from './mailbox-tombstones.ts';
 import { createMailboxAggregates } from './mailbox-aggregates.ts';
+import { createMailboxReads } from './mailbox-store-reads.ts';
 
 export {
   DEFAULT_MAILBOX_LIMITS,
@@ -128,6 +125,8 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     });
 
   const store: MailboxStore = {
+    ...createMailboxReads({ q, guard, clock, aggregates, tombstones }),
+
     put(account, namespace, body, ttlMs) {
       checkAccount(account);
       const ns = nsCode(namespace);
@@ -206,34 +205,6 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
       });
     },
 
-    list(account, namespace, after, limit, options = {}) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      if (typeof after !== 'bigint' || after < 0n || after > 0x7fffffffffffffffn) {
-        throw new SamizdatError('INVALID_ARGUMENT', 'after must be a bigint in 0..2^63-1');
-      }
-      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
-        throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
-      }
-      const maxBytes = options.maxBytes ?? Infinity;
-      if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
-        throw new SamizdatError('INVALID_ARGUMENT', 'maxBytes must be a positive integer');
-      }
-      const take = Math.min(limit, MAX_LIST_LIMIT);
-      return guard(() => {
-        const rows = q.list.all(account, ns, after, clock(), take + 1);
-        const items: StoredItem[] = [];
-        let bytes = 0;
-        for (const row of rows.slice(0, take)) {
-          const body = blob(row, 'body');
-          if (items.length > 0 && bytes + body.length > maxBytes) return { items, more: true };
-          bytes += body.length;
-          items.push({ id: blob(row, 'id'), body, expiresAtMs: int(row, 'expires_at'), cursor: BigInt(int(row, 'cursor')) });
-        }
-        return { items, more: rows.length > take };
-      });
-    },
-
     delete(account, namespace, ids, proof) {
       checkAccount(account);
       const ns = nsCode(namespace);
@@ -262,11 +233,6 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         tombstones.record(account, ns, held, notHeld, unheldCap, proof, t);
         return deleted;
       });
-    },
-
-    deleteProof(key) {
-      if (!(key instanceof Uint8Array) || key.length !== 32) throw new SamizdatError('INVALID_ARGUMENT', 'a proof key is 32 bytes');
-      return guard(() => tombstones.proof(key, clock()));
     },
 
     sweepExpired() {
@@ -300,89 +266,6 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
         tombstones.sweep(t);
       });
       return total;
-    },
-
-    tombstones(account, namespace) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      return guard(() => tombstones.ids(account, ns, clock()));
-    },
-
-    tombstonesAfter(afterSeq, limit) {
-      if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0) {
-        throw new SamizdatError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
-      }
-      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
-        throw new SamizdatError('INVALID_ARGUMENT', 'limit must be a positive integer');
-      }
-      return guard(() => tombstones.after(afterSeq, clock(), limit));
-    },
-
-    tombstoneAccounts() {
-      return guard(() => tombstones.accounts());
-    },
-
-    usage(account, namespace) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      return guard(() => {
-        const agg = aggregates.load(account, ns);
-        return { messages: agg.count, bytes: agg.bytes };
-      });
-    },
-
-    totals() {
-      return guard(() => {
-        const row = q.totals.get() ?? {};
-        const storageBytes = int(q.storage.get() ?? {}, 'bytes');
-        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0), storageBytes };
-      });
-    },
-
-    digests() {
-      return guard(() =>
-        q.digests.all().map((row) => ({
-          account: blob(row, 'account'),
-          namespace: codeNs(int(row, 'ns')),
-          digest: blob(row, 'digest'),
-          count: int(row, 'count'),
-        })),
-      );
-    },
-
-    digestOf(account, namespace) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      return guard(() => {
-        const agg = aggregates.load(account, ns);
-        return { digest: agg.digest, count: agg.count };
-      });
-    },
-
-    ids(account, namespace) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      return guard(() => q.ids.all(account, ns).map((row) => blob(row, 'id')));
-    },
-
-    get(account, namespace, ids) {
-      checkAccount(account);
-      const ns = nsCode(namespace);
-      checkIds(ids);
-      return guard(() => {
-        const t = clock();
-        const out: ReplicaInput[] = [];
-        for (const id of ids) {
-          const row = q.getOne.get(id, account, ns, t);
-          if (row === undefined) continue;
-          out.push({ account: account.slice(), namespace, id: id.slice(), body: blob(row, 'body'), expiresAtMs: int(row, 'expires_at') });
-        }
-        return out;
-      });
-    },
-
-    accounts() {
-      return guard(() => q.accounts.all().map((row) => blob(row, 'account')));
     },
 
     dropAccount(account) {
