@@ -39,7 +39,7 @@ export interface MailboxAggregates {
   insert(account: Uint8Array, ns: number, id: Uint8Array, body: Uint8Array, expiresAtMs: number, agg: Aggregate): bigint;
 }
 
-export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limits: MailboxLimits): MailboxAggregates {
+export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limits: MailboxLimits, freeDiskBytes?: () => number): MailboxAggregates {
   const save = (account: Uint8Array, ns: number, agg: Aggregate): void => {
     if (agg.count === 0) q.aggDelete.run(account, ns);
     else q.aggPut.run(account, ns, agg.count, agg.bytes, agg.digest);
@@ -50,8 +50,13 @@ export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limi
     xorInto(agg.digest, crypto.hash('sha256', id));
   };
   const storedSize = (size: number): number => size + STORED_ROW_OVERHEAD_BYTES;
-  /** Reads the trigger-kept total (mailbox-store-schema.ts V4) inside the running transaction. */
-  const nodeHasRoom = (extra: number): boolean => int(q.storage.get() ?? {}, 'bytes') + extra <= limits.maxStorageBytes;
+  /**
+   * Within the quota (the trigger-kept total, mailbox-store-schema.ts V4, read inside the running
+   * transaction) and, when the store knows the disk's free space, above the free-space floor.
+   */
+  const nodeHasRoom = (extra: number): boolean =>
+    int(q.storage.get() ?? {}, 'bytes') + extra <= limits.maxStorageBytes &&
+    (freeDiskBytes === undefined || freeDiskBytes() - Math.max(extra, 0) >= limits.minFreeDiskBytes);
   const capsOf = (namespace: Namespace): { messages: number; bytes: number } =>
     namespace === 'inbox'
       ? { messages: limits.maxInboxMessages, bytes: limits.maxInboxBytes }

@@ -29,6 +29,8 @@ export interface MailboxLimits {
    * STORAGE_FULL and a replica with 'refused'; reads and deletes go on.
    */
   maxStorageBytes: number;
+  /** Free disk space the store leaves alone (with MailboxStoreOptions.freeDiskBytes). */
+  minFreeDiskBytes: number;
 }
 
 export const DEFAULT_MAILBOX_LIMITS: Readonly<MailboxLimits> = {
@@ -61,6 +63,12 @@ export const DEFAULT_MAILBOX_LIMITS: Readonly<MailboxLimits> = {
    * set it to what their disk can hold (`node run --max-storage`).
    */
   maxStorageBytes: 8 * 1024 * 1024 * 1024,
+  /**
+   * 256 MiB: room for SQLite's write-ahead log (WAL_SIZE_LIMIT_BYTES, 64 MiB, and a checkpoint's
+   * growth past it), the node's logs and key files, and the writes of the up to one second the
+   * free-space reading may be old, so the database never meets a full disk mid-transaction.
+   */
+  minFreeDiskBytes: 256 * 1024 * 1024,
 };
 
 /** Most items one `list` returns, whatever the caller asks (a retrieve is also cut to one frame). */
@@ -240,6 +248,13 @@ export interface MailboxStoreOptions {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly limits?: Partial<MailboxLimits>;
+  /**
+   * Free bytes on the database's file system (a node passes a cached statfs reading,
+   * free-disk.ts). With it, the store also refuses new items, as past the quota, while taking one
+   * would leave less than `minFreeDiskBytes` free: a quota set larger than the disk, or a disk
+   * shared with other data, still never fills. Absent: only the quota counts.
+   */
+  readonly freeDiskBytes?: () => number;
 }
 
 /** The message ID of the store contract (see MailboxStore.put), shared with clients. */

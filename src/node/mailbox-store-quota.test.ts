@@ -4,11 +4,11 @@ import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { isSamizdatError } from '../errors.ts';
 import { MIGRATIONS, STORED_ROW_OVERHEAD_BYTES } from './mailbox-store-schema.ts';
-import type { MailboxStore, Namespace, ReplicaInput } from './mailbox-store.ts';
+import { messageId, openMailboxStore, type MailboxStore, type Namespace, type ReplicaInput } from './mailbox-store.ts';
 import { codeOf } from '../../test/support/error-code.ts';
 import { HOUR, T0, alice, bob, createStoreFixture, text } from '../../test/support/mailbox-store-fixture.ts';
 
-const { freshPath, open } = createStoreFixture();
+const { crypto, freshPath, open } = createStoreFixture();
 const O = STORED_ROW_OVERHEAD_BYTES;
 
 /** The storage count recomputed from the tables, as migration V4 defines it (committed rows). */
@@ -125,6 +125,22 @@ describe('mailbox store: the node storage quota', () => {
     clock.t += 1000;
     assert.equal(store.put(alice, 'inbox', new Uint8Array(100).fill(3), HOUR).inserted, true);
     assert.equal(store.usage(alice, 'inbox').messages, 1);
+    store.close();
+  });
+
+  it('with the free disk space known, refuses items that would leave less than minFreeDiskBytes free', () => {
+    let free = 10_000;
+    const store = openMailboxStore({ path: freshPath(), crypto, now: () => T0, limits: { minFreeDiskBytes: 5_000 }, freeDiskBytes: () => free });
+    assert.equal(store.put(alice, 'inbox', new Uint8Array(4_000).fill(1), HOUR).inserted, true, '10,000 - 4,128 leaves more than 5,000');
+    free = 9_000;
+    const error = fullError(() => store.put(alice, 'inbox', new Uint8Array(4_000).fill(2), HOUR));
+    assert.ok(isSamizdatError(error, 'STORAGE_FULL'), String(error));
+    assert.match(error.message, /disk is full/);
+    assert.equal(store.putReplica({ account: bob, namespace: 'inbox', id: messageId(crypto, 'inbox', bob, text('r')), body: text('r'), expiresAtMs: T0 + HOUR }), 'inserted', 'a small one still fits');
+    free = 5_000;
+    assert.equal(store.putReplica({ account: bob, namespace: 'inbox', id: messageId(crypto, 'inbox', bob, text('s')), body: text('s'), expiresAtMs: T0 + HOUR }), 'refused');
+    assert.equal(store.list(alice, 'inbox', 0n, 10).items.length, 1, 'what it held stays');
+    assert.equal(codeOf(() => openMailboxStore({ path: freshPath(), crypto, now: () => T0, freeDiskBytes: 5 as unknown as () => number })), 'INVALID_ARGUMENT');
     store.close();
   });
 

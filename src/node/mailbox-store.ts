@@ -74,10 +74,13 @@ export function openMailboxStore(options: MailboxStoreOptions): MailboxStore {
     throw new SamizdatError('INVALID_ARGUMENT', 'path must be a file path or ":memory:"');
   }
   if (typeof options.now !== 'function') throw new SamizdatError('INVALID_ARGUMENT', 'now must be a function');
+  if (options.freeDiskBytes !== undefined && typeof options.freeDiskBytes !== 'function') {
+    throw new SamizdatError('INVALID_ARGUMENT', 'freeDiskBytes must be a function');
+  }
   const limits = resolveLimits(options.limits);
   const db = openDatabase(options.path);
   try {
-    return createStore(db, crypto, options.now, limits);
+    return createStore(db, crypto, options.now, limits, options.freeDiskBytes);
   } catch (cause) {
     db.close();
     if (cause instanceof SamizdatError) throw cause;
@@ -85,7 +88,7 @@ export function openMailboxStore(options: MailboxStoreOptions): MailboxStore {
   }
 }
 
-function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number, limits: MailboxLimits): MailboxStore {
+function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number, limits: MailboxLimits, freeDiskBytes: (() => number) | undefined): MailboxStore {
   const q = prepareMailboxQueries(db);
   let closed = false;
 
@@ -111,7 +114,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
   /** Runs `fn` atomically (a savepoint in the group transaction, mailbox-group-commit.ts). */
   const transaction = <T>(fn: () => T): T => guard(() => group.write(fn));
 
-  const aggregates = createMailboxAggregates(q, crypto, limits);
+  const aggregates = createMailboxAggregates(q, crypto, limits, freeDiskBytes);
 
   const tombstones = createTombstoneBook(q, crypto, limits.maxTtlMs);
 
@@ -120,7 +123,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     aggregates.nodeHasRoom(aggregates.storedSize(size) - agg.bytes - agg.count * STORED_ROW_OVERHEAD_BYTES);
 
   const storageFull = (): SamizdatError =>
-    new SamizdatError('STORAGE_FULL', `this node stores as much as its operator allows (${limits.maxStorageBytes} bytes); another member of the swarm may take it`, {
+    new SamizdatError('STORAGE_FULL', 'this node has no room for more items (its storage quota or its disk is full); another member of the swarm may take it', {
       detail: { limit: limits.maxStorageBytes },
     });
 

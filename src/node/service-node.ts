@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { DEFAULT_DEPOSIT_POW_BITS } from '../identity/deposit-proof.ts';
 import { createMailboxService, type MailboxService } from './mailbox-service.ts';
 import { DEFAULT_MAILBOX_LIMITS, openMailboxStore, type MailboxStore } from './mailbox-store.ts';
+import { createFreeDiskProbe } from './free-disk.ts';
 import { serveMetrics, type Gauge } from './metrics.ts';
 import { openOnionKeyStore } from './onion-key-store.ts';
 import { createRelayService } from '../onion/index.ts';
@@ -115,7 +116,8 @@ export async function startServiceNode(options: ServiceNodeOptions): Promise<Run
   });
   let onRotated = (): void => undefined;
   const storeLimits = options.maxStorageBytes === undefined ? {} : { limits: { maxStorageBytes: options.maxStorageBytes } };
-  const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now, ...storeLimits });
+  const freeDiskBytes = createFreeDiskProbe({ dir: options.dir, now, onError: (err) => logger.warn('cannot read the free disk space; only the storage quota limits the mailbox store', { error: String(err) }) });
+  const store = openMailboxStore({ path: path.join(options.dir, 'mailbox.db'), crypto, now, freeDiskBytes, ...storeLimits });
   const stops: (() => Promise<void>)[] = [() => Promise.resolve(store.close())];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
