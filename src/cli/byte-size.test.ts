@@ -13,10 +13,12 @@ describe('parseByteSize', () => {
     assert.equal(parseByteSize('8gb', '--x', 1), 8 * 2 ** 30);
     assert.equal(parseByteSize(' 2 T ', '--x', 1), 2 * 2 ** 40);
     assert.equal(parseByteSize('64k', '--x', 1), 65_536);
+    assert.equal(parseByteSize('64Mi', '--x', 1), 64 * 2 ** 20);
+    assert.equal(parseByteSize('4096B', '--x', 1), 4096);
   });
 
   it('refuses anything else with USAGE naming the flag', () => {
-    for (const bad of ['', 'G', '-1G', '1.5G', '8X', '8 GB extra', '0x10', '99999999999999999', '9999999999T', '1e9']) {
+    for (const bad of ['', 'G', '-1G', '1.5G', '8X', '8 GB extra', '0x10', '99999999999999999', '9999999999T', '1e9', '8ib', '8i', '8BB']) {
       assert.throws(() => parseByteSize(bad, '--max-storage', 1), (e) => isSamizdatError(e, 'USAGE') && e.message.includes('--max-storage'), bad);
     }
     assert.throws(() => parseByteSize('1023K', '--max-storage', 2 ** 20), (e) => isSamizdatError(e, 'USAGE'));

@@ -11,6 +11,7 @@
 import { fromHex, toHex } from '../crypto/bytes.ts';
 import type { CryptoProvider, PrivateKey } from '../crypto/provider.ts';
 import { encodeMailboxPolicy } from '../identity/mailbox-policy.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 import type { ProfileDb } from './profile-db.ts';
 import { requestsEnabled } from './requests.ts';
 
@@ -56,8 +57,10 @@ export function policyToPublish(crypto: CryptoProvider, db: ProfileDb, nowMs: nu
     if (was === state && nowMs - at < POLICY_REFRESH_MS) return undefined;
   }
   const previous = BigInt(db.settings.get(SEQUENCE_SETTING) ?? '0');
-  // Follows the clock like bundle sequences, so a restored account outranks its old policies.
-  const sequence = previous + 1n > BigInt(nowMs) ? previous + 1n : BigInt(nowMs);
+  // Follows the clock like bundle sequences, so a restored account outranks its old policies;
+  // whole seconds, as every clock a node sees (src/wire/coarse-clock.ts).
+  const clock = BigInt(coarseClockMs(nowMs));
+  const sequence = previous + 1n > clock ? previous + 1n : clock;
   db.settings.set(SEQUENCE_SETTING, sequence.toString());
   const payload = encodeMailboxPolicy({ contactDepositKey: publicKey, refuseStrangers, sequence });
   return { body: payload, state, ttlMs: POLICY_TTL_MS }; // MailboxClient.store adds the owner signature

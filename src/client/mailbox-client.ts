@@ -124,6 +124,11 @@ export interface RetrievedMessage {
 export interface RetrieveResult {
   readonly messages: readonly RetrievedMessage[];
   readonly more: boolean;
+  /**
+   * The node has no room for more items (quota or disk full), so it may lack what was stored
+   * since; SwarmMailbox reads from another member when one has room.
+   */
+  readonly full: boolean;
 }
 
 export interface DeleteOptions {
@@ -326,7 +331,7 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
         }
         messages.push({ id: m.id, body, expiresAtMs: Number(m.expiresAtMs), cursor: m.cursor });
       }
-      return { messages, more: r.more };
+      return { messages, more: r.more, full: r.full };
     },
 
     async delete(target, o) {

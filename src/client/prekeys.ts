@@ -16,6 +16,7 @@ import { SamizdatError } from '../errors.ts';
 import type { AccountKeys } from '../identity/account-keys.ts';
 import { signPrekeyBundle } from '../identity/prekey-bundle.ts';
 import type { PrekeyKind } from '../e2e/pqxdh.ts';
+import { coarseClockMs } from '../wire/coarse-clock.ts';
 import type { ProfileDb } from './profile-db.ts';
 
 /** A replaced signed prekey is kept this long (DESIGN.md §5: 16 days), then deleted. */
@@ -155,9 +156,10 @@ export function createPrekeyManager(options: PrekeyManagerOptions): PrekeyManage
       if (publishedFor !== undefined && sequence > 0n && BigInt(publishedFor) === sequence && newestPublishedIsCurrent(db, prekeys)) return undefined;
       // The sequence follows the clock (ms), not only this database: an account restored on a new
       // device starts a new database, and its bundles must still outrank the ones senders saw.
-      const next = db.prekeys.nextBundleSequence(BigInt(now()));
+      // Whole seconds, as every clock a node sees (src/wire/coarse-clock.ts).
+      const createdAtMs = coarseClockMs(now());
+      const next = db.prekeys.nextBundleSequence(BigInt(createdAtMs));
       db.settings.set('bundle.prekeys', `${prekeys.x25519.id}/${prekeys.mlKem.id}`);
-      const createdAtMs = now();
       const bundle = signPrekeyBundle(crypto, keys.identity, {
         sequence: next,
         createdAtMs,

@@ -24,8 +24,11 @@ function consensusOf(n: number): Consensus {
   return { network: 'test', validAfterMs: 0, validUntilMs: 1, swarmSize: 3, nodes, signers: [], document: new Uint8Array(0), body: new Uint8Array(0), stale: false };
 }
 
-/** A mailbox client whose store answers `answer(target)`; it records whom it asked. */
-function fakeMailbox(answer: (target: PeerTarget) => Error | undefined): { mailbox: MailboxClient; asked: string[] } {
+/**
+ * A mailbox client whose store answers `answer(target)` and whose retrieve says whether the
+ * member is `full(target)`; it records whom it asked.
+ */
+function fakeMailbox(answer: (target: PeerTarget) => Error | undefined, full: (target: PeerTarget) => boolean = () => false): { mailbox: MailboxClient; asked: string[] } {
   const asked: string[] = [];
   const unused = (): never => assert.fail('not used here');
   const mailbox: MailboxClient = {
@@ -34,7 +37,12 @@ function fakeMailbox(answer: (target: PeerTarget) => Error | undefined): { mailb
       const err = answer(target);
       return err === undefined ? Promise.resolve({ id: crypto.hash('sha256', o.body), expiresAtMs: 1, replicas: 1 }) : Promise.reject(err);
     },
-    retrieve: unused,
+    retrieve: (target: PeerTarget) => {
+      asked.push(target.peerId);
+      const err = answer(target);
+      const messages = [{ id: new Uint8Array(32), body: utf8(target.peerId), expiresAtMs: 1, cursor: 1n }];
+      return err === undefined ? Promise.resolve({ messages, more: false, full: full(target) }) : Promise.reject(err);
+    },
     delete: unused,
     close: () => undefined,
   };
@@ -42,6 +50,8 @@ function fakeMailbox(answer: (target: PeerTarget) => Error | undefined): { mailb
 }
 
 const account = new Uint8Array(32).fill(7);
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const readOptions = { account, namespace: 'inbox' as const, identityKey: crypto.generateKey('ed25519') };
 const request: StoreOptions = { account, namespace: 'inbox', body: new Uint8Array(10), ttlMs: 1000 };
 
 describe('swarm mailbox', () => {
@@ -66,5 +76,26 @@ describe('swarm mailbox', () => {
     const swarm = createSwarmMailbox({ mailbox: inboxFull.mailbox, crypto, consensus: () => consensus, refresh: () => Promise.resolve(undefined) });
     await assert.rejects(swarm.store(request), (e) => isSamizdatError(e, 'TOO_LARGE'));
     assert.equal(inboxFull.asked.length, 1, 'a full inbox is full on every member: not retried');
+  });
+
+  it('reads from a member with room when the first is full, and from a full one only when all are', async () => {
+    const consensus = consensusOf(6);
+    const full = new Set<string>();
+    const { mailbox, asked } = fakeMailbox(() => undefined, (t) => full.has(t.peerId));
+    const swarm = createSwarmMailbox({ mailbox, crypto, consensus: () => consensus, refresh: () => Promise.resolve(undefined) });
+    const members = swarm.swarmOf(account).map((m) => m.peerId);
+    full.add(members[0] ?? assert.fail());
+    const read = await swarm.retrieve(readOptions);
+    assert.equal(read.target.peerId, members[1]);
+    assert.equal(read.full, false);
+    assert.deepEqual(asked, members.slice(0, 2));
+
+    for (const m of members) full.add(m);
+    asked.length = 0;
+    const fromFull = await swarm.retrieve(readOptions);
+    assert.equal(fromFull.target.peerId, members[0], 'every member is full: the first answer stands');
+    assert.equal(fromFull.full, true);
+    assert.equal(new TextDecoder().decode(fromFull.messages[0]?.body), members[0]);
+    assert.deepEqual(asked, members, 'it asked each member once');
   });
 });

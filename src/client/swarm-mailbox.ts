@@ -3,7 +3,9 @@
  * (rendezvous hashing, src/swarm). A WRONG_SWARM answer means the client's consensus is behind the
  * node's: the client fetches a newer consensus, recomputes the swarm and tries again; a member
  * that cannot be reached (PATH_FAILED at the target) or is full (STORAGE_FULL, its storage quota
- * met) is skipped for the next one. Works over any
+ * met) is skipped for the next one. A read answered by a full member (RetrieveResult.full), which
+ * may lack items stored since, is asked of the next member too; the full member's answer is used
+ * only when no other member answers. Works over any
  * MailboxClient, so over onion paths in real use.
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
@@ -55,17 +57,30 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
     });
   };
 
-  /** Runs `op` against swarm members until one answers, following WRONG_SWARM once per request. */
-  const withSwarm = async <T>(account: Uint8Array, op: (target: PeerTarget) => Promise<T>, signal?: AbortSignal): Promise<T & { target: PeerTarget }> => {
+  /**
+   * Runs `op` against swarm members until one answers, following WRONG_SWARM once per request.
+   * An answer that `settles` rejects (a read from a full member) is kept while the next members
+   * are asked, and returned only if none of them answers better.
+   */
+  const withSwarm = async <T>(
+    account: Uint8Array,
+    op: (target: PeerTarget) => Promise<T>,
+    signal?: AbortSignal,
+    settles: (answer: T) => boolean = () => true,
+  ): Promise<T & { target: PeerTarget }> => {
     let consensus = options.consensus();
     let refreshed = false;
     const skipped = new Set<string>();
+    let fallback: (T & { target: PeerTarget }) | undefined;
     let last: unknown = new SamizdatError('PATH_FAILED', 'the account has no swarm in the consensus');
     for (let attempt = 0; attempt < MAX_SWARM_ATTEMPTS; attempt++) {
       const target = swarmIn(consensus, account).find((m) => !skipped.has(m.peerId));
       if (target === undefined) break;
       try {
-        return { ...(await op(target)), target };
+        const answer = await op(target);
+        if (settles(answer)) return { ...answer, target };
+        fallback ??= { ...answer, target };
+        skipped.add(target.peerId);
       } catch (err) {
         // The caller gave up (watch stopping, say): not the member's fault, and no other member either.
         if (signal?.aborted === true) throw err;
@@ -84,13 +99,16 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
         }
       }
     }
+    if (fallback !== undefined) return fallback;
     throw last;
   };
 
   return {
     swarmOf: (account) => swarmIn(options.consensus(), account),
     store: (o) => withSwarm(o.account, (target) => mailbox.store(target, o)),
-    retrieve: (o) => withSwarm(o.account, (target) => mailbox.retrieve(target, o.afterFor === undefined ? o : { ...o, after: o.afterFor(target) }), o.signal),
+    // A full member may lack what was stored since it filled up: read from one with room if any.
+    retrieve: (o) =>
+      withSwarm(o.account, (target) => mailbox.retrieve(target, o.afterFor === undefined ? o : { ...o, after: o.afterFor(target) }), o.signal, (r) => !r.full),
     async delete(o) {
       const { deleted } = await withSwarm(o.account, async (target) => ({ deleted: await mailbox.delete(target, o) }));
       return deleted;

@@ -295,8 +295,10 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
     const limit = req.limit === 0 ? DEFAULT_RETRIEVE_LIMIT : Math.min(req.limit, MAX_LIST_LIMIT);
     const waitMs = Math.min(req.waitMs, MAX_RETRIEVE_WAIT_MS);
     let page = guard(() => store.list(account, namespace, req.after, limit));
+    // A full node may refuse what arrives next: it says so, and does not make a long-poll wait here.
+    const full = !guard(() => store.hasRoom());
     // list and wait run in the same tick, so a put cannot slip in between unnoticed.
-    if (page.items.length === 0 && waitMs > 0 && (await waiters.wait(account, namespace, waitMs, signal))) {
+    if (page.items.length === 0 && waitMs > 0 && !full && (await waiters.wait(account, namespace, waitMs, signal))) {
       page = guard(() => store.list(account, namespace, req.after, limit));
     }
     const messages: StoredMessage[] = [];
@@ -312,7 +314,7 @@ export function createMailboxService(options: MailboxServiceOptions): MailboxSer
       messages.push(create(StoredMessageSchema, { id: item.id, body: item.body, expiresAtMs: BigInt(item.expiresAtMs), cursor: item.cursor }));
     }
     await nonceCommitted;
-    return create(MailboxResponseSchema, { response: { case: 'retrieve', value: create(RetrieveResponseSchema, { messages, more }) } });
+    return create(MailboxResponseSchema, { response: { case: 'retrieve', value: create(RetrieveResponseSchema, { messages, more, full }) } });
   };
 
   const remove = (req: DeleteRequest): MailboxResponse => {

@@ -200,12 +200,18 @@ export interface MailboxStore {
   tombstoneAccounts(): Uint8Array[];
   /** Current usage of one mailbox (expired items count until swept). */
   usage(account: Uint8Array, namespace: Namespace): { messages: number; bytes: number };
-  /** Totals over every mailbox, for metrics. */
   /**
-   * Mailboxes, messages and body bytes held, and `storageBytes`: what counts against
-   * `maxStorageBytes` (bodies, proofs and row overheads, tombstones included).
+   * Totals over every mailbox, for metrics: mailboxes, messages and body bytes held, and
+   * `storageBytes`, what counts against `maxStorageBytes` (bodies, proofs and row overheads,
+   * tombstones included).
    */
   totals(): { mailboxes: number; messages: number; bytes: number; storageBytes: number };
+  /**
+   * False when the node could not take an item of the largest size (maxBodyBytes) now: past its
+   * storage quota or its free-disk floor. Such a node may refuse what its swarm stores next, so
+   * its retrieve answers say so (RetrieveResponse.full) and clients read elsewhere.
+   */
+  hasRoom(): boolean;
   /**
    * Every (account, namespace) held, with its set digest and count, for anti-entropy. The digest is
    * the XOR of SHA-256(id) over the mailbox's ids (32 zero bytes for an empty set): a set digest,

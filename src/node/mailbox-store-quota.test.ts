@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { isSamizdatError } from '../errors.ts';
-import { MIGRATIONS, STORED_ROW_OVERHEAD_BYTES } from './mailbox-store-schema.ts';
+import { MIGRATIONS, STORED_ROW_OVERHEAD_BYTES, openDatabase } from './mailbox-store-schema.ts';
 import { messageId, openMailboxStore, type MailboxStore, type Namespace, type ReplicaInput } from './mailbox-store.ts';
 import { codeOf } from '../../test/support/error-code.ts';
 import { HOUR, T0, alice, bob, createStoreFixture, text } from '../../test/support/mailbox-store-fixture.ts';
@@ -41,6 +41,7 @@ describe('mailbox store: the node storage quota', () => {
   it('counts bodies and row overheads of messages and tombstones, and gives them back', async () => {
     const { store, file } = open();
     assert.equal(storage(store), 0);
+    assert.equal(store.hasRoom(), true);
     const a = store.put(alice, 'inbox', new Uint8Array(100).fill(1), HOUR);
     store.put(bob, 'config', new Uint8Array(50).fill(2), HOUR);
     assert.equal(storage(store), 150 + 2 * O);
@@ -62,6 +63,7 @@ describe('mailbox store: the node storage quota', () => {
     const { store } = open({ maxStorageBytes: room });
     const kept = [1, 2, 3].map((i) => store.put(i === 3 ? bob : alice, 'inbox', new Uint8Array(300).fill(i), HOUR));
     assert.equal(storage(store), room);
+    assert.equal(store.hasRoom(), false, 'no room for an item of the largest size');
     const error = fullError(() => store.put(alice, 'inbox', text('one more'), HOUR));
     assert.ok(isSamizdatError(error, 'STORAGE_FULL'), String(error));
     assert.match(error.message, /another member of the swarm/);
@@ -114,6 +116,16 @@ describe('mailbox store: the node storage quota', () => {
     assert.deepEqual(store.ids(bob, 'bundle'), [same?.id]);
     assert.equal(storage(store), 2 * (300 + O));
     source.close();
+    store.close();
+  });
+
+  it('has room while an item of the largest size still fits', () => {
+    const { store } = open({ maxBodyBytes: 1_000, maxStorageBytes: 2 * (1_000 + O) });
+    store.put(alice, 'inbox', new Uint8Array(1_000).fill(1), HOUR);
+    assert.equal(store.hasRoom(), true);
+    store.put(alice, 'inbox', new Uint8Array(1).fill(2), HOUR);
+    assert.equal(store.hasRoom(), false, 'a 1-byte item still fits, a 1,000-byte one does not');
+    assert.equal(store.put(bob, 'inbox', new Uint8Array(1).fill(3), HOUR).inserted, true, 'small items are still taken');
     store.close();
   });
 
@@ -185,6 +197,23 @@ describe('mailbox store: the node storage quota', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('keeps the count right through an UPDATE of a body or proof and a REPLACE (as the store opens the database)', async () => {
+    const { store, file } = open();
+    const a = store.put(alice, 'inbox', new Uint8Array(100).fill(1), HOUR);
+    store.put(bob, 'inbox', new Uint8Array(50).fill(2), HOUR);
+    await store.durable();
+    store.close();
+    const db = openDatabase(file);
+    db.prepare('UPDATE message SET body = ? WHERE id = ?').run(new Uint8Array(300), a.id);
+    db.prepare('INSERT OR REPLACE INTO message (cursor, account, ns, id, body, expires_at) SELECT cursor, account, ns, id, ?, expires_at FROM message WHERE id = ?').run(new Uint8Array(7), a.id);
+    db.prepare('INSERT INTO delete_proof (key, account, ns, auth, ids, expires_at) VALUES (?, ?, 0, ?, ?, ?)').run(new Uint8Array(32), alice, new Uint8Array(90), new Uint8Array(32), T0);
+    db.prepare('UPDATE delete_proof SET ids = ?').run(new Uint8Array(64));
+    const bytes = Number(db.prepare('SELECT bytes FROM storage').get()?.['bytes']);
+    db.close();
+    assert.equal(bytes, recount(file));
+    assert.equal(bytes, 7 + 50 + 2 * O + 90 + 64 + O);
   });
 
   it('counts what a version 3 database already holds when it migrates', () => {

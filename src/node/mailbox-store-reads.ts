@@ -13,7 +13,19 @@ import type { TombstoneBook } from './mailbox-tombstones.ts';
 
 export type MailboxReads = Pick<
   MailboxStore,
-  'list' | 'deleteProof' | 'tombstones' | 'tombstonesAfter' | 'tombstoneAccounts' | 'usage' | 'totals' | 'digests' | 'digestOf' | 'ids' | 'get' | 'accounts'
+  | 'list'
+  | 'deleteProof'
+  | 'tombstones'
+  | 'tombstonesAfter'
+  | 'tombstoneAccounts'
+  | 'usage'
+  | 'totals'
+  | 'hasRoom'
+  | 'digests'
+  | 'digestOf'
+  | 'ids'
+  | 'get'
+  | 'accounts'
 >;
 
 export interface MailboxReadsDeps {
@@ -24,9 +36,11 @@ export interface MailboxReadsDeps {
   readonly clock: () => number;
   readonly aggregates: MailboxAggregates;
   readonly tombstones: TombstoneBook;
+  /** The largest body the store takes (MailboxLimits.maxBodyBytes), for hasRoom. */
+  readonly maxBodyBytes: number;
 }
 
-export function createMailboxReads({ q, guard, clock, aggregates, tombstones }: MailboxReadsDeps): MailboxReads {
+export function createMailboxReads({ q, guard, clock, aggregates, tombstones, maxBodyBytes }: MailboxReadsDeps): MailboxReads {
   return {
     list(account, namespace, after, limit, options = {}) {
       checkAccount(account);
@@ -88,6 +102,10 @@ export function createMailboxReads({ q, guard, clock, aggregates, tombstones }: 
         const agg = aggregates.load(account, ns);
         return { messages: agg.count, bytes: agg.bytes };
       });
+    },
+
+    hasRoom() {
+      return guard(() => aggregates.nodeHasRoom(aggregates.storedSize(maxBodyBytes)));
     },
 
     totals() {

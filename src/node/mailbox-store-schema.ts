@@ -98,7 +98,9 @@ ALTER TABLE tombstone ADD COLUMN held INTEGER NOT NULL DEFAULT 1;
  * What one stored row costs besides its variable bytes (IDs, account, keys, indexes, page slack),
  * in the node's storage count. A round figure: a `message` row has a 32-byte account, a 32-byte
  * ID, two integers and entries in three indexes; a `tombstone` row has the same IDs and two
- * indexes. Counting it makes rows without a body (tombstones) use the quota too.
+ * indexes. Counting it makes rows without a body (tombstones) use the quota too. The V4
+ * migration writes this figure into its triggers, so changing it needs a new migration that
+ * recreates them and recounts.
  */
 export const STORED_ROW_OVERHEAD_BYTES = 128;
 
@@ -109,7 +111,9 @@ export const STORED_ROW_OVERHEAD_BYTES = 128;
  *   triggers, so every change to those tables, whatever code path makes it, moves the total in the
  *   same transaction, and a rolled-back write leaves it as it was. The store compares it with the
  *   node's quota before it takes an item (mailbox-aggregates.ts). Upserts of tombstones and
- *   proofs change no sizes, so only inserts and deletes have triggers.
+ *   proofs change no sizes; no statement updates a body or a proof's bytes today, but triggers on
+ *   such updates keep the count right if one ever does (and `recursive_triggers`, set when the
+ *   database opens, makes a REPLACE fire the delete triggers of the rows it removes).
  */
 const V4 = `
 CREATE TABLE storage (
@@ -137,6 +141,12 @@ CREATE TRIGGER storage_proof_insert AFTER INSERT ON delete_proof BEGIN
 END;
 CREATE TRIGGER storage_proof_delete AFTER DELETE ON delete_proof BEGIN
   UPDATE storage SET bytes = bytes - length(OLD.auth) - length(OLD.ids) - ${STORED_ROW_OVERHEAD_BYTES} WHERE id = 0;
+END;
+CREATE TRIGGER storage_message_update AFTER UPDATE OF body ON message BEGIN
+  UPDATE storage SET bytes = bytes + length(NEW.body) - length(OLD.body) WHERE id = 0;
+END;
+CREATE TRIGGER storage_proof_update AFTER UPDATE OF auth, ids ON delete_proof BEGIN
+  UPDATE storage SET bytes = bytes + length(NEW.auth) + length(NEW.ids) - length(OLD.auth) - length(OLD.ids) WHERE id = 0;
 END;
 `;
 
@@ -208,6 +218,8 @@ export function openDatabase(path: string): DatabaseSync {
       throw new SamizdatError('STORAGE_FAILED', `could not switch the mailbox database to WAL mode (got ${String(mode)})`);
     }
     db.exec('PRAGMA synchronous = NORMAL');
+    // A REPLACE then fires the delete triggers of the rows it removes (the storage count, V4).
+    db.exec('PRAGMA recursive_triggers = ON');
     db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     migrate(db);

@@ -128,7 +128,7 @@ function createStore(db: DatabaseSync, crypto: CryptoProvider, now: () => number
     });
 
   const store: MailboxStore = {
-    ...createMailboxReads({ q, guard, clock, aggregates, tombstones }),
+    ...createMailboxReads({ q, guard, clock, aggregates, tombstones, maxBodyBytes: limits.maxBodyBytes }),
 
     put(account, namespace, body, ttlMs) {
       checkAccount(account);

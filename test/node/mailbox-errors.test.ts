@@ -98,6 +98,7 @@ describe('mailbox RPC error handling on a real node', () => {
     assert.equal(stored.replicas, 2);
     const got = await client.retrieve(node.target, { account: owner.publicKey, namespace: 'inbox', identityKey: owner });
     assert.deepEqual(got.messages.map((m) => new TextDecoder().decode(m.body)), ['hello']);
+    assert.equal(got.full, false, 'a node with room says so');
     await stillServes();
   });
 

@@ -1,7 +1,7 @@
 /**
  * The node storage quota on real nodes over loopback: past it a store is refused with
- * STORAGE_FULL, which reaches the client typed, while reads and deletes go on and the freed room
- * takes new items.
+ * STORAGE_FULL, which reaches the client typed, while reads and deletes go on (flagged `full`, and
+ * a long-poll is answered at once) and the freed room takes new items.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -46,6 +46,11 @@ describe('node storage quota over the wire', () => {
     );
     const held = await client.retrieve(target, { account: alice.publicKey, namespace: 'inbox', identityKey: alice });
     assert.equal(held.messages.length, 1, 'what it held is still there and readable');
+    assert.equal(held.full, true, 'and the answer says the node is full, so clients read elsewhere');
+    const started = Date.now();
+    const polled = await client.retrieve(target, { account: bob.publicKey, namespace: 'inbox', identityKey: bob, waitMs: 10_000 });
+    assert.deepEqual([polled.messages.length, polled.full], [0, true]);
+    assert.ok(Date.now() - started < 5_000, 'a full node does not hold a long-poll');
     assert.equal(await client.delete(target, { account: alice.publicKey, namespace: 'inbox', ids: [first.id], identityKey: alice }), 1);
     const again = await client.store(target, { account: bob.publicKey, namespace: 'inbox', body: new Uint8Array(BODY).fill(2), ttlMs: 60_000 });
     assert.ok(again.replicas >= 1);

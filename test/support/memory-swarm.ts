@@ -63,7 +63,7 @@ export function createMemoryNetwork(crypto: CryptoProvider, now: () => number = 
   };
   const retrieve = (account: Uint8Array, namespace: string, after: bigint, limit: number): RetrieveResult => {
     const list = (boxes.get(key(account, namespace)) ?? []).filter((i) => i.cursor > after);
-    return { messages: list.slice(0, limit).map((i) => ({ ...i })), more: list.length > limit };
+    return { messages: list.slice(0, limit).map((i) => ({ ...i })), more: list.length > limit, full: false };
   };
   const remove = (account: Uint8Array, namespace: string, ids: readonly Uint8Array[]): number => {
     const hex = new Set(ids.map((i) => toHex(i)));
