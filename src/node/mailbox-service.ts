@@ -35,16 +35,14 @@ import {
   verifyOwnerAuth,
 } from '../identity/request-auth.ts';
 import type { OwnerAuthMethod } from '../identity/request-auth.ts';
-import { MAX_FRAME_BYTES, decodeMessage, encodeFrame, encodeMessage, errorReplyFromError, serveSession } from '../wire/index.ts';
+import { MAX_FRAME_BYTES, decodeMessage, encodeMessage, serveSession } from '../wire/index.ts';
 import type { RpcStream, RpcTransport } from '../wire/index.ts';
-import { SessionFrameSchema } from '../wire/gen/samizdat/v1/frame_pb.ts';
 import { SignedNodeDescriptorSchema } from '../wire/gen/samizdat/v1/directory_pb.ts';
 import type { SignedNodeDescriptor } from '../wire/gen/samizdat/v1/directory_pb.ts';
 import {
   DeleteResponseSchema,
   MailboxRequestSchema,
   MailboxResponseSchema,
-  ProofRequiredSchema,
   RetrieveResponseSchema,
   StoreResponseSchema,
   StoredMessageSchema,
@@ -79,6 +77,7 @@ import type { MailboxWaiters } from './mailbox-service-waiters.ts';
 import { CLIENT_RATE_LIMIT, NODE_RATE_LIMIT, createPeerBuckets } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
 import type { ReplicationService } from './replication.ts';
+import { errorResponse, explainGarbage } from './mailbox-service-errors.ts';
 import type { SwarmView } from './swarm-view.ts';
 import { sameBytes } from '../crypto/bytes.ts';
 
@@ -95,9 +94,6 @@ const RETRIEVE_ANSWER_BYTES = MAX_FRAME_BYTES - 8_192;
 
 /** Wire cost of one StoredMessage besides its body (id, expiry, cursor, tags). */
 const STORED_MESSAGE_OVERHEAD = 64;
-
-/** How long a stream that sent garbage may take to read our error frame before it is reset. */
-const GARBAGE_GRACE_MS = 1_000;
 
 export interface MailboxServiceLimits {
   /** Per-peer rate for clients (default CLIENT_RATE_LIMIT). */
@@ -144,45 +140,6 @@ export interface MailboxService {
    */
   answer(request: Uint8Array, signal: AbortSignal, deliveredBy?: string): Promise<Uint8Array>;
   readonly waiters: MailboxWaiters;
-}
-
-function errorResponse(err: unknown): Uint8Array {
-  const difficulty = isSamizdatError(err, 'PROOF_REQUIRED') ? err.detail['difficulty'] : undefined;
-  if (typeof difficulty === 'number') {
-    const value = create(ProofRequiredSchema, { powBits: difficulty });
-    return encodeMessage(MailboxResponseSchema, create(MailboxResponseSchema, { response: { case: 'proofRequired', value } }));
-  }
-  return encodeMessage(MailboxResponseSchema, create(MailboxResponseSchema, { response: { case: 'error', value: errorReplyFromError(err) } }));
-}
-
-/**
- * Wraps a session stream so that when serveSession gives up on garbage (MALFORMED or TOO_LARGE
- * framing), the peer first receives one SessionFrame with id 0 carrying the typed error, and the
- * stream is closed instead of reset.
- */
-function explainGarbage(stream: RpcStream): RpcStream {
-  const wrapped: RpcStream = {
-    [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
-    send: (data) => stream.send(data),
-    onDrain: (o) => stream.onDrain(o),
-    close: (o) => stream.close(o),
-    abort(err) {
-      if (!isSamizdatError(err) || (err.code !== 'MALFORMED' && err.code !== 'TOO_LARGE')) {
-        stream.abort(err);
-        return;
-      }
-      try {
-        stream.send(encodeFrame(encodeMessage(SessionFrameSchema, create(SessionFrameSchema, { id: 0n, error: errorReplyFromError(err) }))));
-      } catch {
-        stream.abort(err);
-        return;
-      }
-      const timer = setTimeout(() => stream.abort(err), GARBAGE_GRACE_MS);
-      timer.unref();
-      stream.close({ signal: AbortSignal.timeout(GARBAGE_GRACE_MS) }).catch(() => stream.abort(err));
-    },
-  };
-  return wrapped;
 }
 
 export function createMailboxService(options: MailboxServiceOptions): MailboxService {
