@@ -72,6 +72,7 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
     let refreshed = false;
     const skipped = new Set<string>();
     let fallback: (T & { target: PeerTarget }) | undefined;
+    let full = 0;
     let last: unknown = new SamizdatError('PATH_FAILED', 'the account has no swarm in the consensus');
     for (let attempt = 0; attempt < MAX_SWARM_ATTEMPTS; attempt++) {
       const target = swarmIn(consensus, account).find((m) => !skipped.has(m.peerId));
@@ -93,6 +94,7 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
           skipped.add(target.peerId);
         } else if (targetUnreachable(err) || isSamizdatError(err, 'STORAGE_FULL')) {
           // Unreachable, or full (it stores as much as its operator allows): the next member may take it.
+          if (isSamizdatError(err, 'STORAGE_FULL')) full += 1;
           skipped.add(target.peerId);
         } else {
           throw err;
@@ -100,6 +102,13 @@ export function createSwarmMailbox(options: SwarmMailboxOptions): SwarmMailbox {
       }
     }
     if (fallback !== undefined) return fallback;
+    if (isSamizdatError(last, 'STORAGE_FULL')) {
+      // The node's own message points to other members; by now they were tried.
+      throw new SamizdatError('STORAGE_FULL', `${full} member(s) of the account's swarm were tried and are full (storage quota or disk); try again later`, {
+        cause: last,
+        detail: { full },
+      });
+    }
     throw last;
   };
 
