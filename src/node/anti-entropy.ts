@@ -44,12 +44,13 @@ import type { SyncDifference, SyncDigest, SyncIds } from '../wire/gen/samizdat/v
 import type { PeerTarget } from '../wire/index.ts';
 import { MAX_FETCH_IDS, MAX_SYNC_ENTRIES_PER_SUMMARY, sharedWith, sortedIdsAfter } from './anti-entropy-answer.ts';
 import { NAMESPACES } from './mailbox-store.ts';
-import type { MailboxStore, Namespace } from './mailbox-store.ts';
+import type { MailboxStore } from './mailbox-store.ts';
 import { compareBytes, hexKey, pairKey, parseAccount, parseMessageId, parseNamespace, type ServiceLogger } from './mailbox-service-rules.ts';
 import type { ReplicaRecord, ReplicationService } from './replication.ts';
 import type { SwarmMember, SwarmView } from './swarm-view.ts';
-import { sameBytes, toHex } from '../crypto/bytes.ts';
+import { toHex } from '../crypto/bytes.ts';
 import { relayedDeleteOf } from './delete-proof.ts';
+import { pagesOf, type Continuation, type Pair, type PeerWork, type Tally } from './anti-entropy-work.ts';
 
 /**
  * Time between anti-entropy rounds in production: 10 s. A missed push (a member was down or slow)
@@ -101,46 +102,6 @@ export interface AntiEntropy {
   stop(): Promise<void>;
   /** One full round now (or joins the round in progress). */
   runOnce(): Promise<AntiEntropyReport>;
-}
-
-interface Pair {
-  readonly account: Uint8Array;
-  readonly namespace: Namespace;
-}
-
-interface Continuation extends Pair {
-  readonly after: Uint8Array;
-}
-
-interface PeerWork {
-  readonly target: SwarmMember;
-  readonly pairs: SyncDigest[];
-}
-
-interface Tally {
-  pushed: number;
-  fetched: number;
-  requests: number;
-}
-
-/** Pages of summary entries, never splitting one account's namespaces over two pages. */
-function pagesOf(pairs: readonly SyncDigest[]): SyncDigest[][] {
-  const sorted = [...pairs].sort((a, b) => compareBytes(a.account, b.account) || a.namespace.localeCompare(b.namespace));
-  const pages: SyncDigest[][] = [];
-  let page: SyncDigest[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const entry = sorted[i];
-    if (entry === undefined) continue;
-    const prev = sorted[i - 1];
-    const newAccount = prev === undefined || !sameBytes(prev.account, entry.account);
-    if (newAccount && page.length > MAX_SYNC_ENTRIES_PER_SUMMARY - NAMESPACES.length) {
-      pages.push(page);
-      page = [];
-    }
-    page.push(entry);
-  }
-  if (page.length > 0 || pages.length === 0) pages.push(page);
-  return pages;
 }
 
 export function createAntiEntropy(options: AntiEntropyOptions): AntiEntropy {
