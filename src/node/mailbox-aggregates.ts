@@ -29,6 +29,8 @@ export interface MailboxAggregates {
   makeRoom(account: Uint8Array, ns: number, namespace: Namespace, agg: Aggregate, size: number, t: number): 'mailbox' | 'node' | undefined;
   /** True when the node's stored bytes plus `extra` stay within its storage quota. */
   nodeHasRoom(extra: number): boolean;
+  /** The bytes counted against the quota (the trigger-kept total). */
+  storedBytes(): number;
   /** What a row of `size` body bytes adds to the node's storage count. */
   storedSize(size: number): number;
   /** Removes every item of a 'bundle' mailbox; returns the latest expiry among them (or -Infinity). */
@@ -54,8 +56,9 @@ export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limi
    * Within the quota (the trigger-kept total, mailbox-store-schema.ts V4, read inside the running
    * transaction) and, when the store knows the disk's free space, above the free-space floor.
    */
+  const storedBytes = (): number => int(q.storage.get() ?? {}, 'bytes');
   const nodeHasRoom = (extra: number): boolean =>
-    int(q.storage.get() ?? {}, 'bytes') + extra <= limits.maxStorageBytes &&
+    storedBytes() + extra <= limits.maxStorageBytes &&
     (freeDiskBytes === undefined || freeDiskBytes() - Math.max(extra, 0) >= limits.minFreeDiskBytes);
   const capsOf = (namespace: Namespace): { messages: number; bytes: number } =>
     namespace === 'inbox'
@@ -86,6 +89,7 @@ export function createMailboxAggregates(q: Queries, crypto: CryptoProvider, limi
       return full();
     },
     nodeHasRoom,
+    storedBytes,
     storedSize,
     clearBundle(account, ns) {
       let latest = -Infinity;

@@ -111,8 +111,7 @@ export function createMailboxReads({ q, guard, clock, aggregates, tombstones, ma
     totals() {
       return guard(() => {
         const row = q.totals.get() ?? {};
-        const storageBytes = int(q.storage.get() ?? {}, 'bytes');
-        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0), storageBytes };
+        return { mailboxes: Number(row.mailboxes ?? 0), messages: Number(row.messages ?? 0), bytes: Number(row.bytes ?? 0), storageBytes: aggregates.storedBytes() };
       });
     },
 

@@ -15,15 +15,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
+import type { MailboxClient } from '../../src/client/mailbox-client.ts';
 import { toHex } from '../../src/crypto/bytes.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import { signDeposit, solveDepositPow } from '../../src/identity/deposit-proof.ts';
 import { encodeMailboxPolicy } from '../../src/identity/mailbox-policy.ts';
 import { STRANGER_DEPOSIT_RATE } from '../../src/node/deposit-gate.ts';
-import type { Host } from '../../src/node/host.ts';
 import type { PeerTarget } from '../../src/wire/index.ts';
-import { startClientHost, startCluster, type Cluster } from './mailbox-cluster.ts';
+import { startCluster, startDirectClient, type Cluster, type DirectClient } from './mailbox-cluster.ts';
 
 const crypto = createNodeCryptoProvider();
 const TTL = 3_600_000;
@@ -83,20 +82,19 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 describe('a flood of 10,000 stranger deposits into one mailbox', () => {
   let cluster: Cluster;
-  let host: Host;
+  let user: DirectClient;
   let client: MailboxClient;
   let targets: PeerTarget[];
 
   before(async () => {
     cluster = await startCluster(crypto, NODES, { swarmSize: NODES, limits: { depositPowBits: BITS } });
     targets = cluster.nodes.map((n, i) => n?.target ?? assert.fail(`node ${i} is down`));
-    host = await startClientHost(crypto);
-    client = createMailboxClient({ transport: host.transport, crypto, now: Date.now });
+    user = await startDirectClient(crypto);
+    client = user.client;
   });
 
   after(async () => {
-    client.close();
-    await host.stop();
+    await user.stop();
     await cluster.close();
   });
 

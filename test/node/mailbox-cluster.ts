@@ -10,6 +10,7 @@ import path from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import type { CryptoProvider } from '../../src/crypto/provider.ts';
 import { signNodeDescriptor, peerIdOfPublicKey } from '../../src/directory/index.ts';
+import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
 import { createAntiEntropy, type AntiEntropy } from '../../src/node/anti-entropy.ts';
 import { createHost, type Host } from '../../src/node/host.ts';
 import { MAILBOX_PROTOCOL, createMailboxService, type MailboxService, type MailboxServiceLimits } from '../../src/node/mailbox-service.ts';
@@ -182,6 +183,28 @@ export async function startClientHost(crypto: CryptoProvider): Promise<Host> {
   const host = await createHost({ identitySeed: crypto.randomBytes(32), listen: [] });
   await host.start();
   return host;
+}
+
+export interface DirectClient {
+  readonly host: Host;
+  /** A mailbox client on the direct channel over `host`. */
+  readonly client: MailboxClient;
+  /** Closes the client, then stops the host. */
+  stop(): Promise<void>;
+}
+
+/** A dial-only host with a direct mailbox client on it. */
+export async function startDirectClient(crypto: CryptoProvider): Promise<DirectClient> {
+  const host = await startClientHost(crypto);
+  const client = createMailboxClient({ transport: host.transport, crypto, now: Date.now });
+  return {
+    host,
+    client,
+    async stop() {
+      client.close();
+      await host.stop();
+    },
+  };
 }
 
 /** One raw mailbox RPC session, for requests a well-behaved client would never send. */

@@ -23,9 +23,11 @@ import {
   nodeSpec,
   startClientHost,
   startCluster,
+  startDirectClient,
   startHost,
   startServices,
   type Cluster,
+  type DirectClient,
   type RunningNode,
 } from './mailbox-cluster.ts';
 
@@ -175,19 +177,18 @@ describe('anti-entropy with inboxes larger than one answer', () => {
 
 describe('deletes with a member down (tombstones)', () => {
   let cluster: Cluster;
-  let clientHost: Host;
+  let user: DirectClient;
   let client: MailboxClient;
 
   before(async () => {
     // Rounds are run by hand (the helper's timer interval is a minute).
     cluster = await startCluster(crypto, 5, { limits: NO_DEPOSIT_PROOFS });
-    clientHost = await startClientHost(crypto);
-    client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
+    user = await startDirectClient(crypto);
+    client = user.client;
   });
 
   after(async () => {
-    client.close();
-    await clientHost.stop();
+    await user.stop();
     await cluster.close();
   });
 

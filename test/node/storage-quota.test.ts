@@ -5,19 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMailboxClient, type MailboxClient } from '../../src/client/mailbox-client.ts';
+import type { MailboxClient } from '../../src/client/mailbox-client.ts';
 import { createNodeCryptoProvider } from '../../src/crypto/node-provider.ts';
 import { isSamizdatError } from '../../src/errors.ts';
-import type { Host } from '../../src/node/host.ts';
 import { STORED_ROW_OVERHEAD_BYTES } from '../../src/node/mailbox-store-schema.ts';
-import { startClientHost, startCluster, type Cluster } from './mailbox-cluster.ts';
+import { startCluster, startDirectClient, type Cluster, type DirectClient } from './mailbox-cluster.ts';
 
 const crypto = createNodeCryptoProvider();
 const BODY = 2_000;
 
 describe('node storage quota over the wire', () => {
   let cluster: Cluster;
-  let clientHost: Host;
+  let user: DirectClient;
   let client: MailboxClient;
   const alice = crypto.generateKey('ed25519');
   const bob = crypto.generateKey('ed25519');
@@ -26,13 +25,12 @@ describe('node storage quota over the wire', () => {
     // Room for one 2,000-byte message and its tombstone, not for two messages.
     const maxStorageBytes = BODY + 2 * STORED_ROW_OVERHEAD_BYTES + 500;
     cluster = await startCluster(crypto, 2, { limits: { depositPowBits: 0 }, storeLimits: { maxStorageBytes } });
-    clientHost = await startClientHost(crypto);
-    client = createMailboxClient({ transport: clientHost.transport, crypto, now: Date.now });
+    user = await startDirectClient(crypto);
+    client = user.client;
   });
 
   after(async () => {
-    client.close();
-    await clientHost.stop();
+    await user.stop();
     await cluster.close();
   });
 
