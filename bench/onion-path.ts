@@ -27,6 +27,13 @@ export const ECHO_PROTOCOL = '/samizdat/bench/echo/1.0.0';
 export const ECHO_AWAKE_PROTOCOL = '/samizdat/bench/echo-awake/1.0.0';
 const TIMEOUT_MS = 10_000;
 const SEQUENTIAL = 1_000;
+/**
+ * Sequential requests before the path rows: with 200, the relays were still recompiling (36 to
+ * 50 µs of background TurboFan work per request, against 10 µs once warm) and the sequential round
+ * trip came out at 1.31 ms, against 1.04 ms after 20,000 (see LATENCY_WARMUP_REQUESTS in
+ * suites/onion.ts).
+ */
+const SEQUENTIAL_WARMUP = 10_000;
 export const ONION_PATH_CONCURRENCY = 64;
 const SECONDS = 3;
 
@@ -157,7 +164,7 @@ export async function onionPathRows(): Promise<BenchRow[]> {
       const wrapped = circuit.wrapTargetRequest(target, request, { timeoutMs: TIMEOUT_MS });
       circuit.openAnswer(await open.request(wrapped.request, { timeoutMs: TIMEOUT_MS }), wrapped.reply);
     };
-    for (let i = 0; i < 200; i++) await send();
+    for (let i = 0; i < SEQUENTIAL_WARMUP; i++) await send();
     const echo = new RpcSession(await host.transport.dial(guard, ECHO_PROTOCOL, AbortSignal.timeout(TIMEOUT_MS)));
     const libp2pRoundTrip = await libp2pEchoMs(echo).finally(() => echo.close());
     const awakeEcho = new RpcSession(await host.transport.dial(guard, ECHO_AWAKE_PROTOCOL, AbortSignal.timeout(TIMEOUT_MS)));
