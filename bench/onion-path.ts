@@ -9,7 +9,7 @@
  * time per request from /proc (Linux), so the per-hop figures are measured, not estimated.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -26,14 +26,14 @@ export const ECHO_PROTOCOL = '/samizdat/bench/echo/1.0.0';
 /** The same echo, after which the relay process polls instead of sleeping (see tcpEchoMs). */
 export const ECHO_AWAKE_PROTOCOL = '/samizdat/bench/echo-awake/1.0.0';
 const TIMEOUT_MS = 10_000;
-const SEQUENTIAL = 1_000;
+const SEQUENTIAL = 2_000;
 /**
  * Sequential requests before the path rows: with 200, the relays were still recompiling (36 to
- * 50 µs of background TurboFan work per request, against 10 µs once warm) and the sequential round
- * trip came out at 1.31 ms, against 1.04 ms after 20,000 (see LATENCY_WARMUP_REQUESTS in
- * suites/onion.ts).
+ * 50 µs of V8 worker-thread CPU per relay per request, against about 10 µs once warm) and the
+ * sequential round trip came out at 1.31 ms, against 1.04 ms after 20,000; 10,000 still left 30 to
+ * 40 µs (see LATENCY_WARMUP_REQUESTS in suites/onion.ts). The worker-thread row shows it.
  */
-const SEQUENTIAL_WARMUP = 10_000;
+const SEQUENTIAL_WARMUP = 20_000;
 export const ONION_PATH_CONCURRENCY = 64;
 const SECONDS = 3;
 
@@ -42,6 +42,25 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds the V8 worker threads of a process have used (TurboFan and Maglev compiles, GC
+ * helpers), from /proc/PID/task/<tid>/stat; undefined off Linux.
+ */
+function v8WorkerCpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    let ticks = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (!stat.includes('(V8Worker)')) continue;
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / 100;
   } catch {
     return undefined;
   }
@@ -179,6 +198,8 @@ export async function onionPathRows(): Promise<BenchRow[]> {
     const perRequest = (before: (number | undefined)[], after: (number | undefined)[], count: number): (number | undefined)[] =>
       after.map((a, i) => (a === undefined || before[i] === undefined ? undefined : ((a - before[i]) * 1e6) / count));
 
+    const workerCpu = (): number => relays.reduce((sum, r) => sum + (v8WorkerCpuSeconds(r.child.pid) ?? NaN), 0);
+    const workerBefore = workerCpu();
     const seqBefore = cpu();
     const latencies: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) {
@@ -187,6 +208,7 @@ export async function onionPathRows(): Promise<BenchRow[]> {
       latencies.push(performance.now() - start);
     }
     const seqCpu = perRequest(seqBefore, cpu(), SEQUENTIAL);
+    const seqWorkerCpu = ((workerCpu() - workerBefore) * 1e6) / SEQUENTIAL;
     latencies.sort((a, b) => a - b);
 
     const rateBefore = cpu();
@@ -217,6 +239,9 @@ export async function onionPathRows(): Promise<BenchRow[]> {
       { metric: 'path only (4 relay processes, fixed answer): sequential round trip p50', value: latencies[Math.floor(latencies.length / 2)] ?? NaN, unit: 'ms' },
       { metric: `path only: requests/s with ${ONION_PATH_CONCURRENCY} in flight`, value: rate, unit: 'req/s', target: '>= 1000/s on 2 cores' },
       ...cpuRows('sequential', seqCpu),
+      ...(Number.isNaN(seqWorkerCpu)
+        ? []
+        : [{ metric: 'path only, sequential: CPU of the 4 relays\' V8 worker threads per request, together (compiles and GC helpers)', value: seqWorkerCpu, unit: 'µs' }]),
       ...cpuRows(`${ONION_PATH_CONCURRENCY} in flight`, rateCpu),
     ];
   } finally {
