@@ -28,10 +28,11 @@ export const ECHO_AWAKE_PROTOCOL = '/samizdat/bench/echo-awake/1.0.0';
 const TIMEOUT_MS = 10_000;
 const SEQUENTIAL = 2_000;
 /**
- * Sequential requests before the path rows: with 200, the relays were still recompiling (36 to
- * 50 µs of V8 worker-thread CPU per relay per request, against about 10 µs once warm) and the
- * sequential round trip came out at 1.31 ms, against 1.04 ms after 20,000; 10,000 still left 30 to
- * 40 µs (see LATENCY_WARMUP_REQUESTS in suites/onion.ts). The worker-thread row shows it.
+ * Sequential requests before the path rows. After 2,000, the relays were still recompiling (36
+ * to 50 µs of V8 worker-thread CPU per relay per request, against about 10 µs once warm) and the
+ * sequential round trip came out at 1.31 ms, against 1.04 ms after 20,000; 10,000 still left 30
+ * to 40 µs (see LATENCY_WARMUP_REQUESTS in suites/onion.ts). With the 200 this replaced, the row
+ * read 1.54 ms. The worker-thread row shows whether a run was warm.
  */
 const SEQUENTIAL_WARMUP = 20_000;
 export const ONION_PATH_CONCURRENCY = 64;
