@@ -394,33 +394,3 @@ describe('messaging through the CLI on a real devnet', { timeout: 300_000 }, () 
   });
 
 });
-
-describe('node storage checks', () => {
-  it('catch a key or a text where it does not belong', () => {
-    const account = crypto.randomBytes(32);
-    const sender = crypto.randomBytes(32);
-    const key: WatchedKey = { owner: 'sender', kind: 'ed25519', bytes: sender, account: sender };
-    const envelope = new Uint8Array([...crypto.randomBytes(40), ...sender, ...crypto.randomBytes(40)]);
-    const row = { node: 'node-01', table: 'message', row: { account, ns: INBOX, body: envelope } };
-    assert.equal(rowFindings([row], [key], []).length, 1);
-    const ownBundle = { node: 'node-01', table: 'message', row: { account: sender, ns: BUNDLE, body: envelope } };
-    assert.deepEqual(rowFindings([ownBundle], [key], []), []);
-    assert.equal(rowFindings([{ node: 'node-01', table: 'mailbox', row: { account, digest: sender } }], [key], []).length, 1);
-    assert.equal(rowFindings([{ node: 'node-01', table: 'message', row: { account, ns: INBOX, body: new TextEncoder().encode(`..${TEXT_1}..`) } }], [], [TEXT_1]).length, 1);
-
-    // Raw scan: the X25519 key inside a copy of the owner's bundle passes; the same key alone does not.
-    const x: WatchedKey = { owner: 'sender', kind: 'x25519', bytes: crypto.randomBytes(32), account: sender };
-    const bundle = new Uint8Array([...crypto.randomBytes(100), ...x.bytes, ...crypto.randomBytes(100)]);
-    const bundleRow = { node: 'node-01', table: 'message', row: { account: sender, ns: BUNDLE, body: bundle } };
-    const dir = mkdtempSync(path.join(tmpdir(), 'samizdat-planted-'));
-    try {
-      writeFileSync(path.join(dir, 'mailbox.db-wal'), new Uint8Array([...crypto.randomBytes(7), ...bundle.subarray(70, 170), 0]));
-      assert.deepEqual(rawX25519Findings(dir, [x], [bundleRow]), { findings: [], inBundles: 1 });
-      writeFileSync(path.join(dir, 'mailbox.db'), new Uint8Array([...bundle.subarray(80, 132), ...crypto.randomBytes(30)]));
-      assert.equal(rawX25519Findings(dir, [x], [bundleRow]).findings.length, 1);
-      assert.deepEqual(rawFindings(dir, [{ label: 'the key', bytes: x.bytes }]).sort(), ['mailbox.db contains the key', 'mailbox.db-wal contains the key']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
