@@ -60,6 +60,12 @@ export interface ChannelRequestOptions {
   readonly signal?: AbortSignal;
   /** True when sending the request twice is harmless (retrieve, delete): a channel may retry it on a new path. */
   readonly idempotent: boolean;
+  /**
+   * The account the request is about. The onion channel sends each account's requests over
+   * circuits of their own, so no exit or target sees one circuit carry, say, a client's own
+   * bundle and the deposit it makes into a contact's inbox.
+   */
+  readonly account?: Uint8Array;
 }
 
 /** How encoded MailboxRequests reach a node and its encoded MailboxResponse comes back. */
@@ -244,9 +250,9 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
   }
   const via = channel;
 
-  const call = async (target: PeerTarget, request: MailboxRequest, timeoutMs: number, idempotent: boolean, signal?: AbortSignal): Promise<MailboxResponse> => {
+  const call = async (target: PeerTarget, account: Uint8Array, request: MailboxRequest, timeoutMs: number, idempotent: boolean, signal?: AbortSignal): Promise<MailboxResponse> => {
     const body = encodeMessage(MailboxRequestSchema, request);
-    const bytes = await via.request(target, body, signal === undefined ? { timeoutMs, idempotent } : { timeoutMs, idempotent, signal });
+    const bytes = await via.request(target, body, signal === undefined ? { timeoutMs, idempotent, account } : { timeoutMs, idempotent, account, signal });
     let response: MailboxResponse;
     try {
       response = decodeMessage(MailboxResponseSchema, bytes);
@@ -295,7 +301,7 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
         ...(ownerAuth === undefined ? {} : { auth: ownerAuth }),
         ...(proof === undefined ? {} : { proof }),
       });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS, false);
+      const response = await call(target, o.account, create(MailboxRequestSchema, { request: { case: 'store', value } }), MAILBOX_REQUEST_TIMEOUT_MS, false);
       if (response.response.case !== 'store') throw unexpected();
       const r = response.response.value;
       return { id: r.messageId, expiresAtMs: Number(r.expiresAtMs), replicas: r.replicas };
@@ -316,7 +322,7 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
         ownerAuth = auth('retrieve', o.namespace, o.account, retrieveRequestDigest(crypto, after, limit, waitMs), o.identityKey);
       }
       const value = create(RetrieveRequestSchema, { account: o.account, namespace: o.namespace, after, limit, waitMs, ...(ownerAuth === undefined ? {} : { auth: ownerAuth }) });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'retrieve', value } }), MAILBOX_REQUEST_TIMEOUT_MS + waitMs + WAIT_GRACE_MS, true, o.signal);
+      const response = await call(target, o.account, create(MailboxRequestSchema, { request: { case: 'retrieve', value } }), MAILBOX_REQUEST_TIMEOUT_MS + waitMs + WAIT_GRACE_MS, true, o.signal);
       if (response.response.case !== 'retrieve') throw unexpected();
       const r = response.response.value;
       const messages: RetrievedMessage[] = [];
@@ -341,7 +347,7 @@ export function createMailboxClient(options: MailboxClientOptions): MailboxClien
       if (!Array.isArray(list) || o.ids.some((id) => !(id instanceof Uint8Array))) throw new SamizdatError('INVALID_ARGUMENT', 'ids must be an array of Uint8Array');
       const ownerAuth = auth('delete', o.namespace, o.account, deleteRequestDigest(crypto, o.ids), o.identityKey);
       const value = create(DeleteRequestSchema, { account: o.account, namespace: o.namespace, ids: [...o.ids], auth: ownerAuth });
-      const response = await call(target, create(MailboxRequestSchema, { request: { case: 'delete', value } }), MAILBOX_REQUEST_TIMEOUT_MS, true);
+      const response = await call(target, o.account, create(MailboxRequestSchema, { request: { case: 'delete', value } }), MAILBOX_REQUEST_TIMEOUT_MS, true);
       if (response.response.case !== 'delete') throw unexpected();
       return response.response.value.deleted;
     },

@@ -8,8 +8,9 @@
  * MailboxResponse and the mailbox client raises it); PATH_FAILED{hop} for the path. An
  * idempotent request (retrieve, delete) that fails at hop 0-2 is sent once more on a new path
  * if the deadline allows; a store is not, since its first copy may have reached the target.
+ * Requests about different accounts (options.account) travel on different circuits.
  */
-import type { CryptoProvider } from '../crypto/index.ts';
+import { toHex, type CryptoProvider } from '../crypto/index.ts';
 import { createNodeIndex, type Consensus } from '../directory/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import type { ChannelRequestOptions, MailboxChannel } from './mailbox-client.ts';
@@ -54,7 +55,7 @@ export function createOnionChannel(options: OnionChannelOptions): OnionChannel {
             detail: { hop: 3, reason: 'target-not-in-consensus', peerId: target.peerId },
           });
         }
-        const circuit = await circuits.circuitFor(node.peerId, deadline);
+        const circuit = await circuits.circuitFor(node.peerId, deadline, o.account === undefined ? '' : toHex(o.account));
         try {
           return await circuit.send(onionHopOf(crypto, node), request, deadline);
         } catch (err) {

@@ -9,7 +9,11 @@
  * request builds a new one; hop-0 failures (the guard unreachable, its session dropped, its
  * circuit build failing) count against the guard, which the store replaces after
  * GUARD_MAX_FAILURES in a row. Building retries on a fresh path (avoiding the node that failed)
- * up to MAX_BUILD_ATTEMPTS times within the caller's deadline. The onion layers themselves are
+ * up to MAX_BUILD_ATTEMPTS times within the caller's deadline. Circuits are isolated: a request
+ * names an isolation key (the onion channel uses the account the request concerns), and only
+ * circuits built for that key carry it, so an exit or target cannot link the requests a client
+ * makes about its own account to those about another (Tor's stream isolation). The onion layers
+ * themselves are
  * src/onion's OnionCircuit; this file owns sessions, deadlines, pooling and guard accounting.
  */
 import { concatBytes, type CryptoProvider } from '../crypto/index.ts';
@@ -19,6 +23,7 @@ import { ONION_PROTOCOL, OnionCircuit, onionKeyId, pathFailed, type OnionHop } f
 import { RpcSession, type PeerTarget, type RpcTransport } from '../wire/index.ts';
 import type { GuardStore } from './guard-store.ts';
 import { randomIntFrom, selectPath, type RandomInt, type SelectedPath } from './path-select.ts';
+import { isDeadline, remaining, withinDeadline } from './circuit-deadline.ts';
 
 export { ONION_PROTOCOL };
 /** Longest a circuit build may take (three KEM decapsulations and three links: well under 1 s). */
@@ -27,7 +32,11 @@ export const CIRCUIT_BUILD_TIMEOUT_MS = 10_000;
 export const CIRCUIT_MAX_AGE_MS = 10 * 60_000;
 /** Paths tried per circuit build before giving up. */
 export const MAX_BUILD_ATTEMPTS = 3;
-/** Circuits kept at once: a request cannot use a circuit with its target as a hop, so a second or third may be needed. */
+/**
+ * Idle circuits kept at once (busy ones are never dropped): a request cannot use a circuit with its
+ * target as a hop, and each isolation key (account) has circuits of its own, so a command that
+ * reads its own inbox and writes to a contact needs two or more.
+ */
 export const MAX_CIRCUITS = 4;
 /** Longest dial to a guard. */
 const DIAL_TIMEOUT_MS = 5_000;
@@ -63,6 +72,8 @@ export interface RequestDeadline {
 /** A built circuit the caller can send target requests through. */
 export interface Circuit {
   readonly path: SelectedPath;
+  /** The isolation key it was built for: it carries only requests naming the same key. */
+  readonly isolation: string;
   readonly builtAtMs: number;
   /** True once a hop failed, the guard session dropped or the circuit was closed. */
   readonly broken: boolean;
@@ -74,10 +85,13 @@ export interface Circuit {
 }
 
 export interface CircuitManager {
-  /** A usable circuit none of whose hops is `targetPeerId` (building one if needed). */
-  circuitFor(targetPeerId: string | undefined, deadline: RequestDeadline): Promise<Circuit>;
-  /** Builds a new circuit (not avoiding any target) and adds it to the pool. */
-  build(deadline: RequestDeadline): Promise<Circuit>;
+  /**
+   * A usable circuit built for `isolation` (default '') none of whose hops is `targetPeerId`,
+   * building one if needed.
+   */
+  circuitFor(targetPeerId: string | undefined, deadline: RequestDeadline, isolation?: string): Promise<Circuit>;
+  /** Builds a new circuit for `isolation` (default ''), not avoiding any target, and adds it to the pool. */
+  build(deadline: RequestDeadline, isolation?: string): Promise<Circuit>;
   /** Live circuits, newest first. */
   circuits(): readonly Circuit[];
   /** Destroys every circuit (best effort) and closes the guard sessions. */
@@ -97,43 +111,6 @@ export function onionHopOf(crypto: CryptoProvider, node: NodeDescriptor): OnionH
   return hop;
 }
 
-function remaining(now: () => number, deadline: RequestDeadline): number {
-  const left = Math.floor(deadline.deadlineMs - now());
-  if (left <= 0) throw new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
-  return left;
-}
-
-/** The error of a request whose own deadline passed (or whose signal aborted) while it waited. */
-function deadlinePassed(): SamizdatError {
-  return new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
-}
-
-function isDeadline(err: unknown): boolean {
-  return isSamizdatError(err, 'PATH_FAILED') && err.detail.reason === 'deadline';
-}
-
-/**
- * `work`, or PATH_FAILED (reason 'deadline') once the caller's deadline passes or its signal
- * aborts, whichever comes first. `work` goes on for whoever else waits on it (a guard dial or a
- * circuit build shared by several requests): each waits only as long as its own deadline.
- */
-function withinDeadline<T>(work: Promise<T>, now: () => number, deadline: RequestDeadline): Promise<T> {
-  const left = remaining(now, deadline);
-  if (deadline.signal?.aborted === true) return Promise.reject(deadlinePassed());
-  return new Promise<T>((resolve, reject) => {
-    const fail = (): void => reject(deadlinePassed());
-    const timer = setTimeout(fail, left);
-    deadline.signal?.addEventListener('abort', fail, { once: true });
-    work
-      .then(resolve, reject)
-      .finally(() => {
-        clearTimeout(timer);
-        deadline.signal?.removeEventListener('abort', fail);
-      })
-      .catch(() => undefined);
-  });
-}
-
 function hopOf(err: unknown): number | undefined {
   return isSamizdatError(err, 'PATH_FAILED') && typeof err.detail.hop === 'number' ? err.detail.hop : undefined;
 }
@@ -147,7 +124,8 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
   const randomInt = options.randomInt ?? randomIntFrom((n) => crypto.randomBytes(n));
   const sessions = new Map<string, Promise<RpcSession>>();
   let pool: CircuitImpl[] = [];
-  let building: Promise<CircuitImpl> | undefined;
+  /** The build under way for each isolation key, shared by the requests that wait for it. */
+  const building = new Map<string, Promise<CircuitImpl>>();
   let closed = false;
 
   const session = async (guard: PeerTarget): Promise<RpcSession> => {
@@ -172,14 +150,16 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
 
   class CircuitImpl implements Circuit {
     readonly path: SelectedPath;
+    readonly isolation: string;
     readonly builtAtMs: number;
     inFlight = 0;
     private readonly onion: OnionCircuit;
     private readonly link: RpcSession;
     private failure: SamizdatError | undefined;
 
-    constructor(path: SelectedPath, onion: OnionCircuit, link: RpcSession) {
+    constructor(path: SelectedPath, isolation: string, onion: OnionCircuit, link: RpcSession) {
       this.path = path;
+      this.isolation = isolation;
       this.onion = onion;
       this.link = link;
       this.builtAtMs = now();
@@ -264,6 +244,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
   /** One attempt: pick a path, open the guard session, send the create onion. */
   const buildOnce = async (
     targetPeerId: string | undefined,
+    isolation: string,
     exclude: readonly string[],
     deadline: RequestDeadline,
     note: (path: SelectedPath) => void,
@@ -292,7 +273,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
       sent = link;
       const answer = await link.request(onion.createRequest({ timeoutMs }), deadline.signal === undefined ? { timeoutMs } : { timeoutMs, signal: deadline.signal });
       onion.checkCreated(answer);
-      const circuit = new CircuitImpl(path, onion, link);
+      const circuit = new CircuitImpl(path, isolation, onion, link);
       void guards.recordSuccess(path.guard.peerId).catch(() => undefined);
       observer?.({ kind: 'built', path, ms: now() - started });
       return circuit;
@@ -314,7 +295,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     }
   };
 
-  const buildWithRetries = async (targetPeerId: string | undefined, deadline: RequestDeadline): Promise<CircuitImpl> => {
+  const buildWithRetries = async (targetPeerId: string | undefined, isolation: string, deadline: RequestDeadline): Promise<CircuitImpl> => {
     const exclude: string[] = [];
     let last: unknown;
     let path: SelectedPath | undefined;
@@ -322,7 +303,7 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
       if (closed) throw new SamizdatError('PATH_FAILED', 'the onion client is closed');
       try {
         path = undefined;
-        const circuit = await buildOnce(targetPeerId, exclude, deadline, (p) => (path = p));
+        const circuit = await buildOnce(targetPeerId, isolation, exclude, deadline, (p) => (path = p));
         if (closed) {
           circuit.destroy();
           throw new SamizdatError('PATH_FAILED', 'the onion client is closed');
@@ -353,36 +334,39 @@ export function createCircuitManager(options: CircuitManagerOptions): CircuitMan
     pool = keep;
   };
 
-  const usable = (c: CircuitImpl, target: string | undefined): boolean =>
-    !c.broken && !c.stale && (target === undefined || (c.path.guard.peerId !== target && c.path.middle.peerId !== target && c.path.exit.peerId !== target));
+  const usable = (c: CircuitImpl, target: string | undefined, isolation: string): boolean =>
+    !c.broken &&
+    !c.stale &&
+    c.isolation === isolation &&
+    (target === undefined || (c.path.guard.peerId !== target && c.path.middle.peerId !== target && c.path.exit.peerId !== target));
 
-  const startBuild = (targetPeerId: string | undefined, deadline: RequestDeadline): Promise<CircuitImpl> => {
-    const b = buildWithRetries(targetPeerId, deadline);
-    building = b;
+  const startBuild = (targetPeerId: string | undefined, isolation: string, deadline: RequestDeadline): Promise<CircuitImpl> => {
+    const b = buildWithRetries(targetPeerId, isolation, deadline);
+    building.set(isolation, b);
     const clear = (): void => {
-      if (building === b) building = undefined;
+      if (building.get(isolation) === b) building.delete(isolation);
     };
     b.then(clear, clear);
     return b;
   };
 
   const manager: CircuitManager = {
-    async circuitFor(targetPeerId, deadline) {
+    async circuitFor(targetPeerId, deadline, isolation = '') {
       for (;;) {
         if (closed) throw new SamizdatError('PATH_FAILED', 'the onion client is closed');
         trim();
-        const found = pool.find((c) => usable(c, targetPeerId));
+        const found = pool.find((c) => usable(c, targetPeerId, isolation));
         if (found !== undefined) return found;
-        const pending = building;
-        if (pending === undefined) return startBuild(targetPeerId, deadline);
-        // Share a build already under way (64 requests at start-up need one circuit, not 64);
-        // its failure is theirs too, but each waits only as long as its own deadline.
+        const pending = building.get(isolation);
+        if (pending === undefined) return startBuild(targetPeerId, isolation, deadline);
+        // Share a build already under way for the same key (64 requests at start-up need one
+        // circuit, not 64); its failure is theirs too, but each waits only as long as its own deadline.
         const c = await withinDeadline(pending, now, deadline);
-        if (usable(c, targetPeerId)) return c;
+        if (usable(c, targetPeerId, isolation)) return c;
         remaining(now, deadline);
       }
     },
-    build: (deadline) => buildWithRetries(undefined, deadline),
+    build: (deadline, isolation = '') => buildWithRetries(undefined, isolation, deadline),
     circuits: () => pool.filter((c) => !c.broken),
     close() {
       closed = true;

@@ -1,7 +1,8 @@
 // The client's circuits and onion channel against real in-process relays (src/onion's relay
 // service on libp2p hosts over TCP loopback): requests reach the target and back, circuits are
-// reused, the target is never a hop, a dead middle gives PATH_FAILED{hop: 1} and a new path,
-// idempotent requests retry on their own, and target errors arrive typed.
+// reused, the target is never a hop, each account's requests get circuits of their own, a dead
+// middle gives PATH_FAILED{hop: 1} and a new path, idempotent requests retry on their own, and
+// target errors arrive typed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,25 @@ describe('onion channel over in-process relays', { timeout: 60_000 }, () => {
         assert.equal(new Set([e.path.guard.peerId, e.path.middle.peerId, e.path.exit.peerId]).size, 3);
       }
       for (const c of ch.circuits.circuits()) assert.ok(c.path !== undefined);
+    } finally {
+      ch.close();
+    }
+  });
+
+  it('keeps each account\'s requests on circuits of their own, sharing one build per account', async () => {
+    const { channel: ch, events } = await channel('isolation');
+    try {
+      const target = relays.relays[0]!.descriptor;
+      const [a, b] = [crypto.randomBytes(32), crypto.randomBytes(32)];
+      const ask = (account: Uint8Array | undefined, i: number) =>
+        ch.request(target, bytes(`q${i}`), { timeoutMs: 5_000, idempotent: false, ...(account === undefined ? {} : { account }) });
+      await Promise.all([a, b, undefined].flatMap((account) => Array.from({ length: 5 }, (_, i) => ask(account, i))));
+      assert.equal(built(events).length, 3, 'one circuit for each of A, B and no account, however many requests');
+      const live = ch.circuits.circuits();
+      assert.deepEqual(live.map((c) => c.isolation).sort(), [Buffer.from(a).toString('hex'), Buffer.from(b).toString('hex'), ''].sort());
+      // More requests about A ride A's circuit: nothing new is built.
+      await ask(a, 9);
+      assert.equal(built(events).length, 3);
     } finally {
       ch.close();
     }

@@ -1,8 +1,9 @@
 // All client mailbox traffic over onion paths on a devnet of real processes (issue 4): store and
-// retrieve through guard -> middle -> exit -> target; SIGKILL the middle mid-traffic and the
-// client sees PATH_FAILED{hop: 1}, builds a new path and succeeds within the deadline; a long-poll
-// over onion returns about one path round trip after a store; `samizdat net path --json` builds a
-// real circuit. Needs the relay service wired into `samizdat node run` (src/node/service-node.ts).
+// retrieve through guard -> middle -> exit -> target, each account on circuits of its own; SIGKILL
+// the middle mid-traffic and the client sees PATH_FAILED{hop: 1}, builds a new path and succeeds
+// within the deadline; a long-poll over onion returns about one path round trip after a store;
+// `samizdat net path --json` builds a real circuit. Needs the relay service wired into `samizdat
+// node run` (src/node/service-node.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,21 @@ describe('mailbox over onion paths (real processes)', { timeout: 240_000}, () =>
     const outsider = consensus.nodes.find((n) => !swarm.has(n.peerId));
     assert.ok(outsider !== undefined);
     await assert.rejects(onion.retrieve(outsider, { account, namespace: 'inbox', identityKey }), (e: unknown) => isSamizdatError(e, 'WRONG_SWARM'));
+  });
+
+  it('requests about another account go on another circuit than the requests about one\'s own', async () => {
+    const own = newAccount();
+    const other = newAccount();
+    const [ownTarget] = await net.swarmOf(own.account);
+    const [otherTarget] = await net.swarmOf(other.account);
+    assert.ok(ownTarget !== undefined && otherTarget !== undefined);
+    await onion.retrieve(ownTarget, { account: own.account, namespace: 'inbox', identityKey: own.identityKey });
+    await onion.store(otherTarget, { account: other.account, namespace: 'inbox', body: new Uint8Array([1, 2, 3]), ttlMs: DAY });
+    await onion.store(ownTarget, { account: own.account, namespace: 'inbox', body: new Uint8Array([4, 5, 6]), ttlMs: DAY });
+    const forAccount = (account: Uint8Array) => onion.circuits.circuits().filter((c) => c.isolation === hex(account));
+    assert.equal(forAccount(own.account).length, 1, 'both requests about the own account share one circuit');
+    assert.equal(forAccount(other.account).length, 1);
+    assert.notEqual(forAccount(own.account)[0], forAccount(other.account)[0]);
   });
 
   it('WRONG_SWARM through the onion makes the client refresh its consensus, recompute the swarm and retry', async () => {
