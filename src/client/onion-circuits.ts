@@ -13,8 +13,8 @@
  * names an isolation key (the onion channel uses the account the request concerns), and only
  * circuits built for that key carry it, so an exit or target cannot link the requests a client
  * makes about its own account to those about another (Tor's stream isolation). The onion layers
- * themselves are
- * src/onion's OnionCircuit; this file owns sessions, deadlines, pooling and guard accounting.
+ * themselves are src/onion's OnionCircuit; this file owns sessions, deadlines, pooling and guard
+ * accounting.
  */
 import { concatBytes, type CryptoProvider } from '../crypto/index.ts';
 import type { Consensus, NodeDescriptor } from '../directory/index.ts';
