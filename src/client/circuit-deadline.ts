@@ -6,16 +6,16 @@
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import type { RequestDeadline } from './onion-circuits.ts';
 
+/** The error of a request whose own deadline passed (or whose signal aborted while it waited). */
+function deadlinePassed(): SamizdatError {
+  return new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
+}
+
 /** The time left before `deadline`, in whole ms; PATH_FAILED (reason 'deadline') when none is. */
 export function remaining(now: () => number, deadline: RequestDeadline): number {
   const left = Math.floor(deadline.deadlineMs - now());
-  if (left <= 0) throw new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
+  if (left <= 0) throw deadlinePassed();
   return left;
-}
-
-/** The error of a request whose own deadline passed (or whose signal aborted) while it waited. */
-function deadlinePassed(): SamizdatError {
-  return new SamizdatError('PATH_FAILED', 'the request deadline passed', { detail: { reason: 'deadline' } });
 }
 
 export function isDeadline(err: unknown): boolean {
