@@ -4,17 +4,20 @@
  *   1. make (or reuse) the keys of 3 directory authorities and pick free ports for them;
  *   2. write DIR/network.json (authority keys and addresses, seeds, a short consensus period);
  *   3. start the authorities, then N service nodes, each logging to DIR/logs/NAME.log;
- *   4. wait for a consensus, signed by a majority of authorities, that lists every node;
+ *   4. wait for a consensus, signed by a majority of authorities, that lists every node, and for
+ *      every node to serve it (a node that still served the one before, listing none, made
+ *      `net status` right after ready show an empty network);
  *   5. add the nodes as seeds to DIR/network.json, and report ready.
  * `stop()` (Ctrl-C / SIGTERM in the CLI) stops every process it started.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { createNetworkConfig, fetchConsensus, writeNetworkFile, type NetworkConfig } from '../directory/index.ts';
+import { createNetworkConfig, fetchConsensus, fetchConsensusFrom, writeNetworkFile, type NetworkConfig } from '../directory/index.ts';
 import { SamizdatError, isSamizdatError } from '../errors.ts';
 import { createHost } from '../node/host.ts';
 import { loadOrCreateIdentityKey } from '../node/key-files.ts';
+import type { PeerTarget } from '../wire/index.ts';
 import { spawnMember, type ChildMember } from './child.ts';
 import { freePort } from './free-port.ts';
 
@@ -60,25 +63,39 @@ export interface RunningDevnet {
   stop(): Promise<void>;
 }
 
-async function waitForFullConsensus(options: DevnetOptions, network: NetworkConfig, expected: number): Promise<void> {
+async function waitForFullConsensus(options: DevnetOptions, network: NetworkConfig, nodes: readonly PeerTarget[]): Promise<void> {
+  const expected = nodes.length;
   const client = await createHost({ identitySeed: options.crypto.randomBytes(32), listen: [] });
   await client.start();
   const deadline = options.now() + DEVNET_CONSENSUS_TIMEOUT_MS;
   let seen = -1;
+  const fetchOptions = { transport: client.transport, crypto: options.crypto, network, now: options.now, timeoutMs: 3_000 };
+  /** validAfterMs of the authorities' consensus that lists every node, once there is one. */
+  let full: number | undefined;
+  let waiting = [...nodes];
   try {
     for (;;) {
       try {
-        const consensus = await fetchConsensus({ transport: client.transport, crypto: options.crypto, network, now: options.now, timeoutMs: 3_000 });
-        if (consensus.nodes.length !== seen) {
-          seen = consensus.nodes.length;
-          options.progress(`consensus signed by ${consensus.signers.length} authorities lists ${seen}/${expected} nodes`);
+        if (full === undefined) {
+          const consensus = await fetchConsensus(fetchOptions);
+          if (consensus.nodes.length !== seen) {
+            seen = consensus.nodes.length;
+            options.progress(`consensus signed by ${consensus.signers.length} authorities lists ${seen}/${expected} nodes`);
+          }
+          if (seen >= expected) full = consensus.validAfterMs;
         }
-        if (seen >= expected) return;
+        if (full !== undefined) {
+          const since = full - 1;
+          const held = await Promise.all(waiting.map((node) => fetchConsensusFrom(fetchOptions, node, since).catch(() => undefined)));
+          waiting = waiting.filter((_, i) => held[i] === undefined);
+          if (waiting.length === 0) return;
+        }
       } catch (err) {
         if (!isSamizdatError(err)) throw err;
       }
       if (options.now() > deadline) {
-        throw new SamizdatError('PATH_FAILED', `no consensus listing all ${expected} nodes within ${DEVNET_CONSENSUS_TIMEOUT_MS / 1000} s; see the logs in ${path.join(options.dir, 'logs')}`);
+        const what = full === undefined ? `no consensus listing all ${expected} nodes` : `${waiting.length} of ${expected} nodes still serve an older consensus`;
+        throw new SamizdatError('PATH_FAILED', `${what} after ${DEVNET_CONSENSUS_TIMEOUT_MS / 1000} s; see the logs in ${path.join(options.dir, 'logs')}`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -151,13 +168,15 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     // Every start is awaited, so none is left rejecting unobserved if an earlier one throws.
     const settled = await Promise.allSettled(started);
     const seeds: string[] = [];
+    const targets: PeerTarget[] = [];
     for (const result of settled) {
       if (result.status === 'rejected') throw result.reason;
       const { name, ready } = result.value;
+      targets.push({ peerId: ready.peerId, addresses: ready.addresses });
       options.progress(`${name} up: ${ready.peerId}`);
       for (const a of ready.addresses) if (seeds.length < 8) seeds.push(`${a}/p2p/${ready.peerId}`);
     }
-    await waitForFullConsensus(options, network, options.nodes);
+    await waitForFullConsensus(options, network, targets);
     network = createNetworkConfig({ ...base, seeds });
     await writeNetworkFile(networkFile, network);
   } catch (err) {
